@@ -1,0 +1,491 @@
+//! The TOML configuration: serde structs whose `///` lines are the user documentation, their defaults,
+//! and loading with errors that name the file, line and key.
+//!
+//! Value checks live in the field types (`NonZeroU64`, `Url`, [`Ratio`]) so that serde reports them with
+//! the span of the offending value; only cross-field checks run after parsing.
+
+mod error;
+
+pub use error::ConfigError;
+
+use serde::Deserialize;
+use std::num::{NonZeroU32, NonZeroU64, NonZeroUsize};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+use url::Url;
+
+/// Whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// PostgreSQL connection.
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    /// The HTTP client shared by feed polling and article scraping.
+    #[serde(default)]
+    pub fetch: FetchConfig,
+    /// Feed scheduling.
+    #[serde(default)]
+    pub poll: PollConfig,
+    /// Article page fetching and extraction.
+    #[serde(default)]
+    pub scrape: ScrapeConfig,
+    /// Fingerprinting and story clustering.
+    #[serde(default)]
+    pub cluster: ClusterConfig,
+    /// Health and metrics endpoint.
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// The feeds to poll.
+    #[serde(default)]
+    pub feeds: Vec<FeedConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL; the `DATABASE_URL` environment variable overrides it. The database is created if it
+    /// does not exist, and migrations run at start.
+    #[serde(default = "default_database_url")]
+    pub url: String,
+    /// Size of the connection pool.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: NonZeroU32,
+}
+
+fn default_database_url() -> String {
+    "postgres://postgres@localhost:5432/newsdedup".to_owned()
+}
+fn default_max_connections() -> NonZeroU32 {
+    NonZeroU32::new(8).expect("constant is non-zero")
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: default_database_url(), max_connections: default_max_connections() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchConfig {
+    /// User-Agent sent with every request; include a contact URL so publishers can reach you.
+    #[serde(default = "default_user_agent")]
+    pub user_agent: String,
+    /// Whole-request time limit in seconds (connect, headers and body).
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: NonZeroU64,
+    /// Connection-establishment limit in seconds.
+    #[serde(default = "default_connect_timeout_secs")]
+    pub connect_timeout_secs: NonZeroU64,
+    /// Largest response body accepted, in bytes (after decompression); enforced while streaming.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: NonZeroU64,
+    /// Refuse loopback, private, link-local and unique-local targets (checked on resolved addresses)
+    /// unless true.
+    #[serde(default)]
+    pub allow_private_networks: bool,
+    /// Requests in flight at once to one host.
+    #[serde(default = "default_per_host_concurrency")]
+    pub per_host_concurrency: NonZeroUsize,
+    /// Minimum delay between the starts of two requests to one host, in milliseconds.
+    #[serde(default = "default_per_host_delay_ms")]
+    pub per_host_delay_ms: u64,
+    /// Redirects followed before giving up.
+    #[serde(default = "default_max_redirects")]
+    pub max_redirects: usize,
+}
+
+fn default_user_agent() -> String {
+    concat!("newsdedup/", env!("CARGO_PKG_VERSION"), " (+https://github.com/newsdedup/newsdedup)").to_owned()
+}
+fn default_timeout_secs() -> NonZeroU64 {
+    NonZeroU64::new(20).expect("constant is non-zero")
+}
+fn default_connect_timeout_secs() -> NonZeroU64 {
+    NonZeroU64::new(10).expect("constant is non-zero")
+}
+fn default_max_body_bytes() -> NonZeroU64 {
+    NonZeroU64::new(15 * 1024 * 1024).expect("constant is non-zero")
+}
+fn default_per_host_concurrency() -> NonZeroUsize {
+    NonZeroUsize::new(2).expect("constant is non-zero")
+}
+fn default_per_host_delay_ms() -> u64 {
+    1000
+}
+fn default_max_redirects() -> usize {
+    5
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            user_agent: default_user_agent(),
+            timeout_secs: default_timeout_secs(),
+            connect_timeout_secs: default_connect_timeout_secs(),
+            max_body_bytes: default_max_body_bytes(),
+            allow_private_networks: false,
+            per_host_concurrency: default_per_host_concurrency(),
+            per_host_delay_ms: default_per_host_delay_ms(),
+            max_redirects: default_max_redirects(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollConfig {
+    /// Seconds between two polls of a feed that sets no `interval_secs` of its own.
+    #[serde(default = "default_interval_secs")]
+    pub default_interval_secs: NonZeroU64,
+    /// Shortest interval honoured, whatever the feed or its headers ask for.
+    #[serde(default = "default_min_interval_secs")]
+    pub min_interval_secs: NonZeroU64,
+    /// Longest wait between two polls (caps `<ttl>`, Cache-Control, Expires, Retry-After and backoff).
+    #[serde(default = "default_max_interval_secs")]
+    pub max_interval_secs: NonZeroU64,
+    /// Feeds fetched at once.
+    #[serde(default = "default_poll_concurrency")]
+    pub concurrency: NonZeroUsize,
+}
+
+fn default_interval_secs() -> NonZeroU64 {
+    NonZeroU64::new(900).expect("constant is non-zero")
+}
+fn default_min_interval_secs() -> NonZeroU64 {
+    NonZeroU64::new(60).expect("constant is non-zero")
+}
+fn default_max_interval_secs() -> NonZeroU64 {
+    NonZeroU64::new(86_400).expect("constant is non-zero")
+}
+fn default_poll_concurrency() -> NonZeroUsize {
+    NonZeroUsize::new(8).expect("constant is non-zero")
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        Self {
+            default_interval_secs: default_interval_secs(),
+            min_interval_secs: default_min_interval_secs(),
+            max_interval_secs: default_max_interval_secs(),
+            concurrency: default_poll_concurrency(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScrapeConfig {
+    /// Article pages fetched and extracted at once.
+    #[serde(default = "default_scrape_workers")]
+    pub workers: NonZeroUsize,
+    /// Attempts at fetching an article page before the feed's own content is used instead.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: NonZeroU32,
+    /// Delay before the first retry of a failed page, in seconds; doubles with each attempt.
+    #[serde(default = "default_retry_base_secs")]
+    pub retry_base_secs: NonZeroU64,
+    /// Days the compressed raw HTML of each page is kept for `newsdedup reextract`; 0 keeps none.
+    #[serde(default = "default_raw_page_retention_days")]
+    pub raw_page_retention_days: u32,
+}
+
+fn default_scrape_workers() -> NonZeroUsize {
+    NonZeroUsize::new(4).expect("constant is non-zero")
+}
+fn default_max_attempts() -> NonZeroU32 {
+    NonZeroU32::new(4).expect("constant is non-zero")
+}
+fn default_retry_base_secs() -> NonZeroU64 {
+    NonZeroU64::new(60).expect("constant is non-zero")
+}
+fn default_raw_page_retention_days() -> u32 {
+    30
+}
+
+impl Default for ScrapeConfig {
+    fn default() -> Self {
+        Self {
+            workers: default_scrape_workers(),
+            max_attempts: default_max_attempts(),
+            retry_base_secs: default_retry_base_secs(),
+            raw_page_retention_days: default_raw_page_retention_days(),
+        }
+    }
+}
+
+/// A number in `[0, 1]`, rejected at load otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, serde::Serialize)]
+pub struct Ratio(f64);
+
+impl Ratio {
+    pub const fn new_const(v: f64) -> Self {
+        Ratio(v)
+    }
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Ratio {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if (0.0..=1.0).contains(&v) {
+            Ok(Ratio(v))
+        } else {
+            Err(serde::de::Error::custom(format!("{v} is outside 0..=1")))
+        }
+    }
+}
+
+/// Fingerprinting and clustering parameters. Changing any of them changes `config_version`, which is
+/// stored with every membership decision as evidence.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Words per shingle for MinHash (reprint detection).
+    #[serde(default = "default_shingle_size")]
+    pub shingle_size: NonZeroUsize,
+    /// Seed of the MinHash permutation constants. Changing it changes every signature: existing band
+    /// keys no longer match new ones until re-fingerprinted.
+    #[serde(default = "default_minhash_seed")]
+    pub minhash_seed: u64,
+    /// Reprint tier: a later article whose shingle Jaccard with an earlier one reaches this is a
+    /// near-duplicate.
+    #[serde(default = "default_reprint_jaccard")]
+    pub reprint_jaccard: Ratio,
+    /// Reprint tier: a later article that reuses at least this share of its own shingles, or of the
+    /// earlier article's, from an article of another outlet is a (partial) reprint.
+    #[serde(default = "default_reprint_containment")]
+    pub reprint_containment: Ratio,
+    /// Story tier: least similarity between an article and a story's centroid to join the story.
+    #[serde(default = "default_story_threshold")]
+    pub story_threshold: Ratio,
+    /// Story tier: only stories updated within this many hours of an article's publication time are
+    /// candidates.
+    #[serde(default = "default_window_hours")]
+    pub window_hours: NonZeroU64,
+    /// Days band keys and term statistics are kept for candidate generation; older ones are evicted.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: NonZeroU64,
+}
+
+fn default_shingle_size() -> NonZeroUsize {
+    NonZeroUsize::new(5).expect("constant is non-zero")
+}
+fn default_minhash_seed() -> u64 {
+    0x6e65_7773_6465_6475 // "newsdedu"
+}
+fn default_reprint_jaccard() -> Ratio {
+    Ratio(0.5)
+}
+fn default_reprint_containment() -> Ratio {
+    Ratio(0.25)
+}
+fn default_story_threshold() -> Ratio {
+    Ratio(0.25)
+}
+fn default_window_hours() -> NonZeroU64 {
+    NonZeroU64::new(72).expect("constant is non-zero")
+}
+fn default_retention_days() -> NonZeroU64 {
+    NonZeroU64::new(30).expect("constant is non-zero")
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            shingle_size: default_shingle_size(),
+            minhash_seed: default_minhash_seed(),
+            reprint_jaccard: default_reprint_jaccard(),
+            reprint_containment: default_reprint_containment(),
+            story_threshold: default_story_threshold(),
+            window_hours: default_window_hours(),
+            retention_days: default_retention_days(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address of the `/healthz`, `/readyz` and `/metrics` endpoint; empty disables it.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+fn default_listen() -> String {
+    "0.0.0.0:8080".to_owned()
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { listen: default_listen() }
+    }
+}
+
+/// One feed. Exactly one of `url` and `path` is given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// Feed URL: `http(s)://…`, or `file:///…` for a local or archived feed.
+    #[serde(default)]
+    pub url: Option<Spanned<Url>>,
+    /// A local feed file, relative to the configuration file's directory; stands for a `file://` URL.
+    #[serde(default)]
+    pub path: Option<Spanned<PathBuf>>,
+    /// Display name; defaults to the feed's own title.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Seconds between polls of this feed, overriding `poll.default_interval_secs`.
+    #[serde(default)]
+    pub interval_secs: Option<NonZeroU64>,
+    /// CSS selector of the article body on this feed's pages, tried before the generic extractor.
+    #[serde(default)]
+    pub body_selector: Option<String>,
+    /// CSS selectors removed from this feed's pages before extraction (ads, related links…).
+    #[serde(default)]
+    pub remove_selectors: Vec<String>,
+}
+
+/// A feed after loading: its URL is absolute and its extraction rules are parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feed {
+    pub url: Url,
+    pub name: Option<String>,
+    pub interval_secs: Option<u64>,
+    pub body_selector: Option<String>,
+    pub remove_selectors: Vec<String>,
+}
+
+/// The loaded configuration, with feeds resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseConfig,
+    pub fetch: FetchConfig,
+    pub poll: PollConfig,
+    pub scrape: ScrapeConfig,
+    pub cluster: ClusterConfig,
+    pub http: HttpConfig,
+    pub feeds: Vec<Feed>,
+    /// The file it was read from, for messages.
+    pub source: PathBuf,
+}
+
+impl Settings {
+    /// Reads and validates a configuration file. `DATABASE_URL` in the environment overrides
+    /// `database.url`.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { file: path.to_path_buf(), source })?;
+        let mut settings = Settings::parse(&text, path)?;
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            if !url.is_empty() {
+                settings.database.url = url;
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Parses configuration text; `path` names the file in errors and anchors relative feed paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+        let raw: Config = toml::from_str(text).map_err(|e| ConfigError::from_toml(path, text, &e))?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut feeds = Vec::with_capacity(raw.feeds.len());
+        let mut seen = std::collections::HashMap::new();
+        for (index, feed) in raw.feeds.into_iter().enumerate() {
+            let key = |k: &str| format!("feeds[{index}].{k}");
+            let (url, span) = match (feed.url, feed.path) {
+                (Some(url), None) => {
+                    let span = url.span();
+                    let url = url.into_inner();
+                    if !matches!(url.scheme(), "http" | "https" | "file") {
+                        return Err(ConfigError::at(
+                            path,
+                            text,
+                            span,
+                            &key("url"),
+                            format!("scheme `{}` is not supported (use http, https or file)", url.scheme()),
+                        ));
+                    }
+                    (url, span)
+                }
+                (None, Some(p)) => {
+                    let span = p.span();
+                    let joined = base_dir.join(p.get_ref());
+                    let absolute = std::path::absolute(&joined).unwrap_or(joined);
+                    let url = Url::from_file_path(&absolute).map_err(|()| {
+                        ConfigError::at(
+                            path,
+                            text,
+                            span.clone(),
+                            &key("path"),
+                            "not a usable file path".into(),
+                        )
+                    })?;
+                    (url, span)
+                }
+                (Some(url), Some(_)) => {
+                    return Err(ConfigError::at(
+                        path,
+                        text,
+                        url.span(),
+                        &key("url"),
+                        "give either `url` or `path`, not both".into(),
+                    ));
+                }
+                (None, None) => {
+                    return Err(ConfigError::MissingFeedUrl { file: path.to_path_buf(), index });
+                }
+            };
+            for selector in feed.body_selector.iter().chain(&feed.remove_selectors) {
+                if let Err(e) = scraper::Selector::parse(selector) {
+                    return Err(ConfigError::at(
+                        path,
+                        text,
+                        span.clone(),
+                        &key("body_selector/remove_selectors"),
+                        format!("invalid CSS selector `{selector}`: {e}"),
+                    ));
+                }
+            }
+            if let Some(first) = seen.insert(url.clone(), index) {
+                return Err(ConfigError::at(
+                    path,
+                    text,
+                    span,
+                    &key("url"),
+                    format!("the same feed is already listed as feeds[{first}]"),
+                ));
+            }
+            feeds.push(Feed {
+                url,
+                name: feed.name,
+                interval_secs: feed.interval_secs.map(NonZeroU64::get),
+                body_selector: feed.body_selector,
+                remove_selectors: feed.remove_selectors,
+            });
+        }
+        if raw.poll.min_interval_secs > raw.poll.max_interval_secs {
+            return Err(ConfigError::Invalid {
+                file: path.to_path_buf(),
+                key: "poll.min_interval_secs".into(),
+                message: "is larger than poll.max_interval_secs".into(),
+            });
+        }
+        Ok(Settings {
+            database: raw.database,
+            fetch: raw.fetch,
+            poll: raw.poll,
+            scrape: raw.scrape,
+            cluster: raw.cluster,
+            http: raw.http,
+            feeds,
+            source: path.to_path_buf(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
