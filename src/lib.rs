@@ -5,5 +5,11 @@
 //! views with SQL.
 //!
 //! - [`config`]: the TOML file, defaults and validation.
+//! - [`dedup`]: normalisation, MinHash/LSH, reprint verification and story-tier scoring (pure).
+//! - [`ingest`]: one article's fingerprint → cluster → store transaction.
+//! - [`store`]: PostgreSQL connection, migrations and queries.
 
 pub mod config;
+pub mod dedup;
+pub mod ingest;
+pub mod store;

@@ -1,0 +1,13 @@
+//! Near-duplicate and story detection, as pure functions; [`crate::ingest`] runs them against the store.
+//!
+//! - [`text`]: the normalisation every fingerprint starts from.
+//! - [`minhash`]: shingles, MinHash signatures and LSH band keys (reprint-tier candidates).
+//! - [`reprint`]: exact verification of reprint candidates (Jaccard or containment).
+//! - [`terms`]: salient-term frequencies and TF-IDF vectors (story tier).
+//! - [`story`]: story-tier decision and centroid maintenance.
+pub mod minhash;
+pub mod reprint;
+pub mod story;
+pub mod stopwords;
+pub mod terms;
+pub mod text;

@@ -1,0 +1,423 @@
+//! The last pipeline step for one article: fingerprint → cluster → store, in ONE transaction.
+//!
+//! Scraped articles and imported records both come through [`Ingestor::ingest`]. Features are computed
+//! before the transaction (CPU work, off the async threads); the transaction then takes the clustering
+//! lock, so decisions are serialised across workers and replicas and the same articles in the same
+//! order always give the same stories. A crash anywhere before commit leaves no trace of the article
+//! in any story.
+
+use crate::config::ClusterConfig;
+use crate::dedup::minhash::{self, Fingerprint, Hasher};
+use crate::dedup::reprint::{self, Stored, Subject, Thresholds};
+use crate::dedup::story;
+use crate::dedup::terms::{self, SparseVec};
+use crate::store::{Store, StoreError, clusters};
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use std::sync::Arc;
+
+/// Most LSH candidates verified per article.
+const REPRINT_CANDIDATES: i64 = 50;
+/// Most story candidates scored per article.
+const STORY_CANDIDATES: i64 = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("feature computation failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+impl From<sqlx::Error> for IngestError {
+    fn from(e: sqlx::Error) -> Self {
+        IngestError::Store(StoreError::Query(e))
+    }
+}
+
+/// Everything known about an article when it is ingested.
+#[derive(Debug, Clone, Default)]
+pub struct Content {
+    pub title: Option<String>,
+    pub body: String,
+    pub authors: Vec<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub modified_at: Option<DateTime<Utc>>,
+    pub canonical_url: Option<String>,
+    pub source: Option<String>,
+    pub language: Option<String>,
+    pub site_name: Option<String>,
+    pub image_url: Option<String>,
+    pub description: Option<String>,
+    pub extraction_method: String,
+    pub extractor_version: Option<i32>,
+    /// Where the story tier places the article in time.
+    pub event_at: DateTime<Utc>,
+    pub fetched_at: DateTime<Utc>,
+    pub raw_page: Option<RawPage>,
+}
+
+/// The fetched page, kept compressed for re-extraction.
+#[derive(Debug, Clone)]
+pub struct RawPage {
+    pub final_url: String,
+    pub content_type: Option<String>,
+    pub html_zstd: Vec<u8>,
+}
+
+/// Which article row the content belongs to.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A pending article claimed by a scrape worker.
+    Pending { article_id: i64 },
+    /// A record from `newsdedup import`; created here unless its external id is already stored.
+    Import { external_id: String, url: Option<String> },
+}
+
+/// What happened to the article.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Stored { article_id: i64, story_id: i64, method: Method, near_duplicate_of: Option<i64>, similarity: f64 },
+    /// Its canonical URL (or import URL) belongs to an article already stored.
+    Duplicate { article_id: Option<i64>, of: i64 },
+    /// Nothing to do: already ingested (a repeated import, or a claim that lost a race).
+    AlreadyStored,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Seed,
+    Reprint,
+    Story,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Seed => "seed",
+            Method::Reprint => "reprint",
+            Method::Story => "story",
+        }
+    }
+}
+
+/// Features of an article, computed before its transaction.
+struct Features {
+    fingerprint: Fingerprint,
+    tf: SparseVec,
+}
+
+/// Fingerprints, clusters and stores articles.
+#[derive(Clone)]
+pub struct Ingestor {
+    store: Store,
+    hasher: Arc<Hasher>,
+    cfg: ClusterConfig,
+    config_version: Arc<str>,
+}
+
+impl Ingestor {
+    pub fn new(store: Store, cfg: &ClusterConfig) -> Ingestor {
+        Ingestor {
+            store,
+            hasher: Arc::new(Hasher::new(cfg.minhash_seed, cfg.shingle_size.get())),
+            config_version: config_version(cfg).into(),
+            cfg: cfg.clone(),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Stores `content` for `target` and places it in a story, in one transaction.
+    pub async fn ingest(&self, target: Target, content: Content) -> Result<Outcome, IngestError> {
+        let hasher = Arc::clone(&self.hasher);
+        let (title, body) = (content.title.clone(), content.body.clone());
+        let features = tokio::task::spawn_blocking(move || Features {
+            fingerprint: hasher.fingerprint(&body),
+            tf: terms::term_frequencies(title.as_deref(), &body),
+        })
+        .await?;
+
+        let mut tx = self.store.pool().begin().await?;
+        clusters::lock(&mut tx).await?;
+        let article_id = match resolve_target(&mut tx, &target, &content).await? {
+            Resolved::Article(id) => id,
+            Resolved::Done(outcome) => {
+                tx.commit().await?;
+                return Ok(outcome);
+            }
+        };
+        if let Some(of) = canonical_duplicate(&mut tx, article_id, content.canonical_url.as_deref()).await? {
+            mark_duplicate(&mut tx, article_id, of, content.canonical_url.as_deref()).await?;
+            tx.commit().await?;
+            return Ok(Outcome::Duplicate { article_id: Some(article_id), of });
+        }
+        write_content(&mut tx, article_id, &content).await?;
+        let outcome = self.cluster(&mut tx, article_id, &content, &features).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn cluster(
+        &self,
+        conn: &mut PgConnection,
+        article_id: i64,
+        content: &Content,
+        f: &Features,
+    ) -> Result<Outcome, IngestError> {
+        let reprint = self.find_original(conn, article_id, content, &f.fingerprint).await?;
+
+        let (df, n_docs) = clusters::document_frequencies(conn, &term_list(&f.tf)).await?;
+        let vector = terms::tfidf(&f.tf, |t| df.get(t).copied().unwrap_or(0), n_docs);
+
+        let (story_id, method, similarity, near_duplicate_of) = match reprint {
+            Some((original, m)) => {
+                let (near_dup, story) = if original.event_at <= content.event_at {
+                    (Some(original.article_id), original.story_id)
+                } else {
+                    // The copy was clustered first: it becomes the reprint of this earlier original.
+                    clusters::set_near_duplicate_of(conn, original.article_id, article_id, m.score()).await?;
+                    (None, original.story_id)
+                };
+                match story {
+                    Some(s) => (s, Method::Reprint, m.score(), near_dup),
+                    None => (clusters::create_story(conn, content.event_at).await?, Method::Seed, 1.0, near_dup),
+                }
+            }
+            None => {
+                let window = chrono::Duration::hours(i64::try_from(self.cfg.window_hours.get()).unwrap_or(i64::MAX / 7200));
+                let query = terms::top_terms(&vector, story::QUERY_TERMS);
+                let candidates = clusters::story_candidates(
+                    conn,
+                    &term_list(&query),
+                    content.event_at - window,
+                    content.event_at + window,
+                    STORY_CANDIDATES,
+                )
+                .await?;
+                match story::best_story(&vector, &candidates, self.cfg.story_threshold.get()) {
+                    Some((s, sim)) => (s, Method::Story, sim, None),
+                    None => (clusters::create_story(conn, content.event_at).await?, Method::Seed, 1.0, None),
+                }
+            }
+        };
+
+        clusters::insert_fingerprint(conn, article_id, &f.fingerprint, &f.tf, content.source.as_deref(), content.event_at)
+            .await?;
+        clusters::insert_member(
+            conn,
+            &clusters::Membership {
+                article_id,
+                story_id,
+                method: method.as_str(),
+                similarity,
+                near_duplicate_of,
+                config_version: &self.config_version,
+            },
+        )
+        .await?;
+        let (centroid, members) = clusters::story_centroid(conn, story_id).await?;
+        let (centroid, members) = story::absorb(&centroid, members, &vector);
+        clusters::refresh_story(conn, story_id, &centroid, members, &terms::top_terms(&centroid, story::INDEX_TERMS))
+            .await?;
+        Ok(Outcome::Stored { article_id, story_id, method, near_duplicate_of, similarity })
+    }
+
+    /// The best verified original among the LSH candidates, if any.
+    async fn find_original(
+        &self,
+        conn: &mut PgConnection,
+        article_id: i64,
+        content: &Content,
+        fp: &Fingerprint,
+    ) -> Result<Option<(clusters::ReprintCandidate, reprint::Match)>, IngestError> {
+        if fp.shingles.is_empty() {
+            return Ok(None);
+        }
+        let keys = minhash::band_keys(&fp.signature);
+        let candidates = clusters::reprint_candidates(conn, &keys, article_id, REPRINT_CANDIDATES).await?;
+        let thresholds =
+            Thresholds { jaccard: self.cfg.reprint_jaccard.get(), containment: self.cfg.reprint_containment.get() };
+        let subject = Subject { shingles: &fp.shingles, lead_shingles: &fp.lead, source: content.source.as_deref() };
+        let mut best: Option<(clusters::ReprintCandidate, reprint::Match)> = None;
+        for c in candidates {
+            let Some(m) =
+                reprint::judge(subject, Stored { shingles: &c.shingles, source: c.source.as_deref() }, thresholds)
+            else {
+                continue;
+            };
+            let replace = match &best {
+                None => true,
+                Some((b, bm)) => match reprint::better(&m, bm) {
+                    std::cmp::Ordering::Less => true,
+                    std::cmp::Ordering::Equal => (c.event_at, c.article_id) < (b.event_at, b.article_id),
+                    std::cmp::Ordering::Greater => false,
+                },
+            };
+            if replace {
+                best = Some((c, m));
+            }
+        }
+        Ok(best)
+    }
+}
+
+fn term_list(v: &SparseVec) -> Vec<String> {
+    v.iter().map(|(t, _)| t.clone()).collect()
+}
+
+/// A short, stable digest of the clustering configuration, stored with each membership as evidence.
+pub fn config_version(cfg: &ClusterConfig) -> String {
+    let json = serde_json::to_string(cfg).unwrap_or_default();
+    let digest = xxhash_rust::xxh3::xxh3_64(json.as_bytes());
+    format!("v{}-{:012x}", minhash::FINGERPRINT_VERSION, digest & 0xffff_ffff_ffff)
+}
+
+enum Resolved {
+    Article(i64),
+    Done(Outcome),
+}
+
+async fn resolve_target(conn: &mut PgConnection, target: &Target, content: &Content) -> Result<Resolved, IngestError> {
+    match target {
+        Target::Pending { article_id } => {
+            let state: Option<String> = sqlx::query_scalar("SELECT state FROM articles WHERE article_id = $1 FOR UPDATE")
+                .bind(article_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            Ok(match state.as_deref() {
+                Some("pending") => Resolved::Article(*article_id),
+                _ => Resolved::Done(Outcome::AlreadyStored),
+            })
+        }
+        Target::Import { external_id, url } => {
+            let existing: Option<i64> = sqlx::query_scalar("SELECT article_id FROM articles WHERE external_id = $1")
+                .bind(external_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if existing.is_some() {
+                return Ok(Resolved::Done(Outcome::AlreadyStored));
+            }
+            if let Some(u) = url {
+                let by_url: Option<i64> = sqlx::query_scalar("SELECT article_id FROM article_urls WHERE url = $1")
+                    .bind(u)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if let Some(of) = by_url {
+                    return Ok(Resolved::Done(Outcome::Duplicate { article_id: None, of }));
+                }
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO articles (external_id, url, state, discovered_at) VALUES ($1, $2, 'pending', $3)
+                 RETURNING article_id",
+            )
+            .bind(external_id)
+            .bind(url)
+            .bind(content.fetched_at)
+            .fetch_one(&mut *conn)
+            .await?;
+            if let Some(u) = url {
+                sqlx::query("INSERT INTO article_urls (url, article_id) VALUES ($1, $2)")
+                    .bind(u)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(Resolved::Article(id))
+        }
+    }
+}
+
+async fn canonical_duplicate(
+    conn: &mut PgConnection,
+    article_id: i64,
+    canonical_url: Option<&str>,
+) -> Result<Option<i64>, IngestError> {
+    let Some(url) = canonical_url else { return Ok(None) };
+    Ok(sqlx::query_scalar(
+        "SELECT article_id FROM articles WHERE canonical_url = $1 AND state = 'stored' AND article_id <> $2
+         UNION ALL
+         SELECT article_id FROM article_urls WHERE url = $1 AND article_id <> $2
+         LIMIT 1",
+    )
+    .bind(url)
+    .bind(article_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+async fn mark_duplicate(conn: &mut PgConnection, article_id: i64, of: i64, canonical: Option<&str>) -> Result<(), IngestError> {
+    sqlx::query("UPDATE articles SET state = 'duplicate', duplicate_of = $2, lease_until = NULL WHERE article_id = $1")
+        .bind(article_id)
+        .bind(of)
+        .execute(&mut *conn)
+        .await?;
+    // Every URL and entry that led here now leads to the stored article.
+    sqlx::query("UPDATE article_urls SET article_id = $2 WHERE article_id = $1").bind(article_id).bind(of).execute(&mut *conn).await?;
+    sqlx::query("UPDATE feed_entries SET article_id = $2 WHERE article_id = $1").bind(article_id).bind(of).execute(&mut *conn).await?;
+    if let Some(url) = canonical {
+        sqlx::query("INSERT INTO article_urls (url, article_id) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING")
+            .bind(url)
+            .bind(of)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn write_content(conn: &mut PgConnection, article_id: i64, c: &Content) -> Result<(), IngestError> {
+    let hash = xxhash_rust::xxh3::xxh3_64(c.body.as_bytes()) as i64;
+    sqlx::query(
+        "UPDATE articles SET state = 'stored', lease_until = NULL, last_error = NULL,
+             title = $2, body = $3, authors = $4, published_at = $5, modified_at = $6, canonical_url = $7,
+             source = $8, language = $9, site_name = $10, image_url = $11, description = $12,
+             extraction_method = $13, extractor_version = $14, content_hash = $15, event_at = $16, fetched_at = $17
+         WHERE article_id = $1",
+    )
+    .bind(article_id)
+    .bind(&c.title)
+    .bind(&c.body)
+    .bind(&c.authors)
+    .bind(c.published_at)
+    .bind(c.modified_at)
+    .bind(&c.canonical_url)
+    .bind(&c.source)
+    .bind(&c.language)
+    .bind(&c.site_name)
+    .bind(&c.image_url)
+    .bind(&c.description)
+    .bind(&c.extraction_method)
+    .bind(c.extractor_version)
+    .bind(hash)
+    .bind(c.event_at)
+    .bind(c.fetched_at)
+    .execute(&mut *conn)
+    .await?;
+    if let Some(url) = &c.canonical_url {
+        sqlx::query("INSERT INTO article_urls (url, article_id) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING")
+            .bind(url)
+            .bind(article_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let (Some(raw), Some(version)) = (&c.raw_page, c.extractor_version) {
+        sqlx::query(
+            "INSERT INTO raw_pages (article_id, fetched_at, final_url, content_type, extractor_version, html_zstd)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (article_id) DO UPDATE SET fetched_at = EXCLUDED.fetched_at, final_url = EXCLUDED.final_url,
+                 content_type = EXCLUDED.content_type, extractor_version = EXCLUDED.extractor_version,
+                 html_zstd = EXCLUDED.html_zstd",
+        )
+        .bind(article_id)
+        .bind(c.fetched_at)
+        .bind(&raw.final_url)
+        .bind(&raw.content_type)
+        .bind(version)
+        .bind(&raw.html_zstd)
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! The clustering transaction's queries: reprint and story candidates, fingerprints, term statistics,
+//! memberships and story aggregates. Every function runs on the caller's transaction; the caller
+//! ([`crate::ingest`]) holds the clustering lock so decisions are serialised and deterministic.
+
+use super::StoreError;
+use crate::dedup::minhash::{self, Fingerprint};
+use crate::dedup::story::Candidate;
+use crate::dedup::terms::SparseVec;
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, Row};
+use std::collections::HashMap;
+
+/// Key of the transaction-scoped advisory lock that serialises clustering decisions across workers
+/// and replicas ("newsdedu" in ASCII).
+const CLUSTER_LOCK: i64 = 0x6e65_7773_6465_6475;
+
+/// Waits until no other transaction is clustering.
+pub async fn lock(conn: &mut PgConnection) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(CLUSTER_LOCK).execute(conn).await?;
+    Ok(())
+}
+
+/// A stored article offered by LSH as a possible original.
+#[derive(Debug, Clone)]
+pub struct ReprintCandidate {
+    pub article_id: i64,
+    pub story_id: Option<i64>,
+    pub source: Option<String>,
+    pub event_at: DateTime<Utc>,
+    pub shingles: Vec<u64>,
+}
+
+/// Articles sharing at least one LSH band with `band_keys`, most shared bands first.
+pub async fn reprint_candidates(
+    conn: &mut PgConnection,
+    band_keys: &[i64],
+    exclude: i64,
+    limit: i64,
+) -> Result<Vec<ReprintCandidate>, StoreError> {
+    let rows = sqlx::query(
+        "WITH hits AS (
+             SELECT article_id, count(*) AS n FROM lsh_bands
+             WHERE band_key = ANY($1) AND article_id <> $2
+             GROUP BY article_id ORDER BY n DESC, article_id LIMIT $3)
+         SELECT f.article_id, m.story_id, f.source, f.event_at, f.shingles
+         FROM hits JOIN article_fingerprints f USING (article_id)
+         LEFT JOIN story_members m USING (article_id)
+         WHERE f.shingles IS NOT NULL
+         ORDER BY hits.n DESC, f.article_id",
+    )
+    .bind(band_keys)
+    .bind(exclude)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ReprintCandidate {
+            article_id: r.get("article_id"),
+            story_id: r.get("story_id"),
+            source: r.get("source"),
+            event_at: r.get("event_at"),
+            shingles: minhash::shingles_from_bytes(r.get::<Vec<u8>, _>("shingles").as_slice()),
+        })
+        .collect())
+}
+
+/// Document frequencies of `terms` and the number of documents counted.
+pub async fn document_frequencies(
+    conn: &mut PgConnection,
+    terms: &[String],
+) -> Result<(HashMap<String, i64>, i64), StoreError> {
+    let rows = sqlx::query("SELECT term, df FROM term_df WHERE term = ANY($1)").bind(terms).fetch_all(&mut *conn).await?;
+    let df = rows.into_iter().map(|r| (r.get::<String, _>("term"), i64::from(r.get::<i32, _>("df")))).collect();
+    let n: i64 = sqlx::query_scalar("SELECT doc_count FROM corpus_stats").fetch_one(conn).await?;
+    Ok((df, n))
+}
+
+/// Live stories active in `[from, to]` that share indexed terms with the query, best overlap first.
+pub async fn story_candidates(
+    conn: &mut PgConnection,
+    query_terms: &[String],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Candidate>, StoreError> {
+    let rows = sqlx::query(
+        "WITH hits AS (
+             SELECT st.story_id, sum(st.weight) AS overlap FROM story_terms st
+             JOIN stories s ON s.story_id = st.story_id
+             WHERE st.term = ANY($1) AND s.merged_into IS NULL
+               AND s.last_event_at >= $2 AND s.first_event_at <= $3
+             GROUP BY st.story_id ORDER BY overlap DESC, st.story_id LIMIT $4)
+         SELECT s.story_id, s.centroid, s.centroid_members FROM hits JOIN stories s USING (story_id)
+         ORDER BY hits.overlap DESC, s.story_id",
+    )
+    .bind(query_terms)
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Candidate {
+                story_id: r.get("story_id"),
+                centroid: sparse_from_json(r.get("centroid"))?,
+                members: r.get("centroid_members"),
+            })
+        })
+        .collect()
+}
+
+/// Stores the article's fingerprint, band keys and term frequencies, and counts its terms in the
+/// document frequencies.
+pub async fn insert_fingerprint(
+    conn: &mut PgConnection,
+    article_id: i64,
+    fp: &Fingerprint,
+    tf: &SparseVec,
+    source: Option<&str>,
+    event_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO article_fingerprints
+             (article_id, fingerprint_version, shingle_count, signature, shingles, source, event_at, terms, terms_counted)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true)",
+    )
+    .bind(article_id)
+    .bind(minhash::FINGERPRINT_VERSION)
+    .bind(i32::try_from(fp.shingles.len()).unwrap_or(i32::MAX))
+    .bind(minhash::signature_to_bytes(&fp.signature))
+    .bind(minhash::shingles_to_bytes(&fp.shingles))
+    .bind(source)
+    .bind(event_at)
+    .bind(sparse_to_json(tf))
+    .execute(&mut *conn)
+    .await?;
+    if !fp.shingles.is_empty() {
+        let keys = minhash::band_keys(&fp.signature);
+        sqlx::query(
+            "INSERT INTO lsh_bands (band_key, article_id, event_at)
+             SELECT k, $2, $3 FROM unnest($1::bigint[]) AS k ON CONFLICT DO NOTHING",
+        )
+        .bind(&keys)
+        .bind(article_id)
+        .bind(event_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let terms: Vec<&str> = tf.iter().map(|(t, _)| t.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO term_df (term, df) SELECT t, 1 FROM unnest($1::text[]) AS t
+         ON CONFLICT (term) DO UPDATE SET df = term_df.df + 1",
+    )
+    .bind(&terms)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE corpus_stats SET doc_count = doc_count + 1").execute(conn).await?;
+    Ok(())
+}
+
+/// Opens a new story seeded by `article_id`.
+pub async fn create_story(conn: &mut PgConnection, event_at: DateTime<Utc>) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO stories (first_seen_at, last_updated_at, first_event_at, last_event_at)
+         VALUES (now(), now(), $1, $1) RETURNING story_id",
+    )
+    .bind(event_at)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Membership evidence for one article.
+#[derive(Debug, Clone)]
+pub struct Membership<'a> {
+    pub article_id: i64,
+    pub story_id: i64,
+    pub method: &'a str,
+    pub similarity: f64,
+    pub near_duplicate_of: Option<i64>,
+    pub config_version: &'a str,
+}
+
+pub async fn insert_member(conn: &mut PgConnection, m: &Membership<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO story_members
+             (article_id, story_id, method, similarity, near_duplicate_of, fingerprint_version, config_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(m.article_id)
+    .bind(m.story_id)
+    .bind(m.method)
+    .bind(m.similarity as f32)
+    .bind(m.near_duplicate_of)
+    .bind(minhash::FINGERPRINT_VERSION)
+    .bind(m.config_version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks `article_id` as a reprint of `original` (used when the original arrives after its copy).
+pub async fn set_near_duplicate_of(
+    conn: &mut PgConnection,
+    article_id: i64,
+    original: i64,
+    similarity: f64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE story_members SET near_duplicate_of = $2, method = 'reprint', similarity = $3
+         WHERE article_id = $1 AND near_duplicate_of IS NULL",
+    )
+    .bind(article_id)
+    .bind(original)
+    .bind(similarity as f32)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The centroid a story's members shaped so far.
+pub async fn story_centroid(conn: &mut PgConnection, story_id: i64) -> Result<(SparseVec, i32), StoreError> {
+    let row = sqlx::query("SELECT centroid, centroid_members FROM stories WHERE story_id = $1")
+        .bind(story_id)
+        .fetch_one(conn)
+        .await?;
+    Ok((sparse_from_json(row.get("centroid"))?, row.get("centroid_members")))
+}
+
+/// Writes a story's centroid and its indexed terms, and recomputes its aggregates from its members.
+pub async fn refresh_story(
+    conn: &mut PgConnection,
+    story_id: i64,
+    centroid: &SparseVec,
+    centroid_members: i32,
+    index_terms: &SparseVec,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE stories s SET
+             centroid = $2, centroid_members = $3,
+             article_count = agg.n, source_count = agg.sources, reprint_count = agg.reprints,
+             first_event_at = agg.first_event, last_event_at = agg.last_event, last_updated_at = now(),
+             representative_article_id = rep.article_id, title = rep.title
+         FROM (SELECT count(*) AS n, count(DISTINCT a.source) AS sources,
+                      count(m.near_duplicate_of) AS reprints,
+                      min(a.event_at) AS first_event, max(a.event_at) AS last_event
+               FROM story_members m JOIN articles a USING (article_id) WHERE m.story_id = $1) agg,
+              (SELECT a.article_id, a.title
+               FROM story_members m JOIN articles a USING (article_id) WHERE m.story_id = $1
+               ORDER BY (m.near_duplicate_of IS NOT NULL), (a.title IS NULL), a.event_at, a.article_id
+               LIMIT 1) rep
+         WHERE s.story_id = $1",
+    )
+    .bind(story_id)
+    .bind(sparse_to_json(centroid))
+    .bind(centroid_members)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM story_terms WHERE story_id = $1").bind(story_id).execute(&mut *conn).await?;
+    let (terms, weights): (Vec<&str>, Vec<f32>) = index_terms.iter().map(|(t, w)| (t.as_str(), *w)).unzip();
+    sqlx::query(
+        "INSERT INTO story_terms (term, story_id, weight)
+         SELECT t, $2, w FROM unnest($1::text[], $3::real[]) AS x(t, w)",
+    )
+    .bind(&terms)
+    .bind(story_id)
+    .bind(&weights)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn sparse_to_json(v: &SparseVec) -> serde_json::Value {
+    serde_json::Value::Object(v.iter().map(|(t, w)| (t.clone(), serde_json::Value::from(f64::from(*w)))).collect())
+}
+
+fn sparse_from_json(v: serde_json::Value) -> Result<SparseVec, StoreError> {
+    let serde_json::Value::Object(map) = v else {
+        return Err(StoreError::Corrupt("term vector is not a JSON object".into()));
+    };
+    let mut out: SparseVec = map.into_iter().map(|(t, w)| (t, w.as_f64().unwrap_or(0.0) as f32)).collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}

@@ -1,0 +1,249 @@
+//! Feed rows: syncing from config, claiming due feeds, and recording each poll's outcome.
+//!
+//! A successful poll's new entries and the feed's new validators are written in one transaction: an
+//! entry is never lost because the ETag moved on before it was recorded.
+
+use super::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+/// A feed due for polling, as claimed.
+#[derive(Debug, Clone)]
+pub struct DueFeed {
+    pub feed_id: i64,
+    pub url: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub consecutive_failures: i32,
+}
+
+/// An entry seen in a feed, ready to become a pending article.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub entry_key: String,
+    /// Canonicalised link; `None` when the entry has none.
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    /// Whether the link may be a `file://` URL (only for entries of file feeds).
+    pub allow_file: bool,
+}
+
+/// The stored outcome of a successful fetch.
+#[derive(Debug, Clone, Default)]
+pub struct PollSuccess {
+    pub title: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub next_check_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Makes the feeds table match the configuration: inserts new feeds, updates names, and marks
+    /// feeds no longer configured inactive (their articles stay). Returns `(url, feed_id)` pairs.
+    pub async fn sync_feeds(&self, feeds: &[(String, Option<String>)]) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(feeds.len());
+        for (url, name) in feeds {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO feeds (url, name) VALUES ($1, $2)
+                 ON CONFLICT (url) DO UPDATE SET name = EXCLUDED.name, active = true
+                 RETURNING feed_id",
+            )
+            .bind(url)
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+            ids.push((url.clone(), id));
+        }
+        let urls: Vec<&str> = feeds.iter().map(|(u, _)| u.as_str()).collect();
+        sqlx::query("UPDATE feeds SET active = false WHERE active AND NOT (url = ANY($1))")
+            .bind(&urls)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Claims up to `limit` active feeds whose `next_check_at` has passed, pushing their
+    /// `next_check_at` out by `lease` so that another replica does not poll them at the same time; the
+    /// poll's outcome then sets the real next check. A crash mid-poll retries after the lease.
+    pub async fn claim_due_feeds(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+        lease: chrono::Duration,
+    ) -> Result<Vec<DueFeed>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE feeds f SET next_check_at = $2
+             FROM (SELECT feed_id FROM feeds
+                   WHERE active AND next_check_at <= $1
+                   ORDER BY next_check_at, feed_id
+                   LIMIT $3
+                   FOR UPDATE SKIP LOCKED) due
+             WHERE f.feed_id = due.feed_id
+             RETURNING f.feed_id, COALESCE(f.fetch_url, f.url) AS url, f.etag, f.last_modified, f.consecutive_failures",
+        )
+        .bind(now)
+        .bind(now + lease)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut feeds: Vec<DueFeed> = rows
+            .into_iter()
+            .map(|r| DueFeed {
+                feed_id: r.get("feed_id"),
+                url: r.get("url"),
+                etag: r.get("etag"),
+                last_modified: r.get("last_modified"),
+                consecutive_failures: r.get("consecutive_failures"),
+            })
+            .collect();
+        feeds.sort_by_key(|f| f.feed_id);
+        Ok(feeds)
+    }
+
+    /// Records a successful poll: inserts the entries not seen before as pending articles and moves
+    /// the feed's validators and schedule on, all in one transaction. Returns the number of new
+    /// articles (entries whose URL was already known from another feed are linked, not duplicated).
+    pub async fn record_poll_success(
+        &self,
+        feed_id: i64,
+        entries: &[NewEntry],
+        outcome: &PollSuccess,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut new_articles = 0;
+        for entry in entries {
+            let known: Option<i64> =
+                sqlx::query_scalar("SELECT article_id FROM feed_entries WHERE feed_id = $1 AND entry_key = $2")
+                    .bind(feed_id)
+                    .bind(&entry.entry_key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if known.is_some() {
+                continue;
+            }
+            let existing: Option<i64> = match &entry.url {
+                Some(url) => sqlx::query_scalar("SELECT article_id FROM article_urls WHERE url = $1")
+                    .bind(url)
+                    .fetch_optional(&mut *tx)
+                    .await?,
+                None => None,
+            };
+            let article_id = match existing {
+                Some(id) => id,
+                None => {
+                    let inserted: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO articles (feed_id, url, feed_title, feed_content, feed_published_at, allow_file)
+                         VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (url) DO NOTHING
+                         RETURNING article_id",
+                    )
+                    .bind(feed_id)
+                    .bind(&entry.url)
+                    .bind(&entry.title)
+                    .bind(&entry.content)
+                    .bind(entry.published_at)
+                    .bind(entry.allow_file)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    match inserted {
+                        Some(id) => {
+                            new_articles += 1;
+                            if let Some(url) = &entry.url {
+                                sqlx::query(
+                                    "INSERT INTO article_urls (url, article_id) VALUES ($1, $2)
+                                     ON CONFLICT (url) DO NOTHING",
+                                )
+                                .bind(url)
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await?;
+                            }
+                            id
+                        }
+                        // Same URL inserted by a concurrent poll of another feed since our lookup.
+                        None => sqlx::query_scalar("SELECT article_id FROM articles WHERE url = $1")
+                            .bind(&entry.url)
+                            .fetch_one(&mut *tx)
+                            .await?,
+                    }
+                }
+            };
+            sqlx::query(
+                "INSERT INTO feed_entries (feed_id, entry_key, article_id) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(feed_id)
+            .bind(&entry.entry_key)
+            .bind(article_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE feeds SET title = COALESCE($2, title), etag = $3, last_modified = $4, next_check_at = $5,
+                    last_checked_at = now(), last_success_at = now(), consecutive_failures = 0, last_error = NULL
+             WHERE feed_id = $1",
+        )
+        .bind(feed_id)
+        .bind(&outcome.title)
+        .bind(&outcome.etag)
+        .bind(&outcome.last_modified)
+        .bind(outcome.next_check_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(new_articles)
+    }
+
+    /// Polls this feed at `url` from now on (a permanent redirect was followed); the configured URL
+    /// stays its identity.
+    pub async fn adopt_feed_url(&self, feed_id: i64, url: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE feeds SET fetch_url = $2 WHERE feed_id = $1")
+            .bind(feed_id)
+            .bind(url)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a 304: nothing changed, only the schedule moves.
+    pub async fn record_poll_not_modified(
+        &self,
+        feed_id: i64,
+        next_check_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE feeds SET next_check_at = $2, last_checked_at = now(), last_success_at = now(),
+                    consecutive_failures = 0, last_error = NULL
+             WHERE feed_id = $1",
+        )
+        .bind(feed_id)
+        .bind(next_check_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a failed poll; validators are kept so the next attempt is still conditional.
+    pub async fn record_poll_failure(
+        &self,
+        feed_id: i64,
+        error: &str,
+        next_check_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE feeds SET next_check_at = $2, last_checked_at = now(),
+                    consecutive_failures = consecutive_failures + 1, last_error = $3
+             WHERE feed_id = $1",
+        )
+        .bind(feed_id)
+        .bind(next_check_at)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

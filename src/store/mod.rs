@@ -1,0 +1,80 @@
+//! PostgreSQL: connection, migrations, and the queries of each aggregate.
+//!
+//! - [`feeds`]: feed rows, due-feed claims and the poll-result transaction.
+//! - [`articles`]: the scrape work queue and article content.
+//! - [`clusters`]: the per-article clustering transaction (fingerprints, band keys, stories).
+//!
+//! Queries are plain `sqlx::query` with bound parameters (no compile-time checking), so the crate
+//! builds without a database (Docker, CI).
+
+pub mod articles;
+pub mod clusters;
+pub mod feeds;
+
+use sqlx::migrate::MigrateDatabase;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("invalid database URL: {0}")]
+    Url(#[source] sqlx::Error),
+    #[error("cannot create database: {0}")]
+    Create(#[source] sqlx::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// The database handle every stage gets passed.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Connects, creating the database if it does not exist, and runs pending migrations.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        PgConnectOptions::from_str(url).map_err(StoreError::Url)?;
+        if !Postgres::database_exists(url).await.map_err(StoreError::Connect)? {
+            match Postgres::create_database(url).await {
+                Ok(()) => tracing::info!("created database"),
+                // Another replica may have created it between the check and the create.
+                Err(e) if Postgres::database_exists(url).await.unwrap_or(false) => {
+                    tracing::debug!(error = %e, "database appeared concurrently");
+                }
+                Err(e) => return Err(StoreError::Create(e)),
+            }
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .map_err(StoreError::Connect)?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Wraps an existing pool (tests hand in the pool `#[sqlx::test]` made).
+    pub fn from_pool(pool: PgPool) -> Store {
+        Store { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Cheap liveness probe for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
