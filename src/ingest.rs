@@ -77,9 +77,18 @@ pub enum Target {
 /// What happened to the article.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Stored { article_id: i64, story_id: i64, method: Method, near_duplicate_of: Option<i64>, similarity: f64 },
+    Stored {
+        article_id: i64,
+        story_id: i64,
+        method: Method,
+        near_duplicate_of: Option<i64>,
+        similarity: f64,
+    },
     /// Its canonical URL (or import URL) belongs to an article already stored.
-    Duplicate { article_id: Option<i64>, of: i64 },
+    Duplicate {
+        article_id: Option<i64>,
+        of: i64,
+    },
     /// Nothing to do: already ingested (a repeated import, or a claim that lost a race).
     AlreadyStored,
 }
@@ -183,11 +192,15 @@ impl Ingestor {
                 };
                 match story {
                     Some(s) => (s, Method::Reprint, m.score(), near_dup),
-                    None => (clusters::create_story(conn, content.event_at).await?, Method::Seed, 1.0, near_dup),
+                    None => {
+                        (clusters::create_story(conn, content.event_at).await?, Method::Seed, 1.0, near_dup)
+                    }
                 }
             }
             None => {
-                let window = chrono::Duration::hours(i64::try_from(self.cfg.window_hours.get()).unwrap_or(i64::MAX / 7200));
+                let window = chrono::Duration::hours(
+                    i64::try_from(self.cfg.window_hours.get()).unwrap_or(i64::MAX / 7200),
+                );
                 let query = terms::top_terms(&vector, story::QUERY_TERMS);
                 let candidates = clusters::story_candidates(
                     conn,
@@ -204,8 +217,15 @@ impl Ingestor {
             }
         };
 
-        clusters::insert_fingerprint(conn, article_id, &f.fingerprint, &f.tf, content.source.as_deref(), content.event_at)
-            .await?;
+        clusters::insert_fingerprint(
+            conn,
+            article_id,
+            &f.fingerprint,
+            &f.tf,
+            content.source.as_deref(),
+            content.event_at,
+        )
+        .await?;
         clusters::insert_member(
             conn,
             &clusters::Membership {
@@ -220,8 +240,14 @@ impl Ingestor {
         .await?;
         let (centroid, members) = clusters::story_centroid(conn, story_id).await?;
         let (centroid, members) = story::absorb(&centroid, members, &vector);
-        clusters::refresh_story(conn, story_id, &centroid, members, &terms::top_terms(&centroid, story::INDEX_TERMS))
-            .await?;
+        clusters::refresh_story(
+            conn,
+            story_id,
+            &centroid,
+            members,
+            &terms::top_terms(&centroid, story::INDEX_TERMS),
+        )
+        .await?;
         Ok(Outcome::Stored { article_id, story_id, method, near_duplicate_of, similarity })
     }
 
@@ -238,14 +264,19 @@ impl Ingestor {
         }
         let keys = minhash::band_keys(&fp.signature);
         let candidates = clusters::reprint_candidates(conn, &keys, article_id, REPRINT_CANDIDATES).await?;
-        let thresholds =
-            Thresholds { jaccard: self.cfg.reprint_jaccard.get(), containment: self.cfg.reprint_containment.get() };
-        let subject = Subject { shingles: &fp.shingles, lead_shingles: &fp.lead, source: content.source.as_deref() };
+        let thresholds = Thresholds {
+            jaccard: self.cfg.reprint_jaccard.get(),
+            containment: self.cfg.reprint_containment.get(),
+        };
+        let subject =
+            Subject { shingles: &fp.shingles, lead_shingles: &fp.lead, source: content.source.as_deref() };
         let mut best: Option<(clusters::ReprintCandidate, reprint::Match)> = None;
         for c in candidates {
-            let Some(m) =
-                reprint::judge(subject, Stored { shingles: &c.shingles, source: c.source.as_deref() }, thresholds)
-            else {
+            let Some(m) = reprint::judge(
+                subject,
+                Stored { shingles: &c.shingles, source: c.source.as_deref() },
+                thresholds,
+            ) else {
                 continue;
             };
             let replace = match &best {
@@ -280,31 +311,38 @@ enum Resolved {
     Done(Outcome),
 }
 
-async fn resolve_target(conn: &mut PgConnection, target: &Target, content: &Content) -> Result<Resolved, IngestError> {
+async fn resolve_target(
+    conn: &mut PgConnection,
+    target: &Target,
+    content: &Content,
+) -> Result<Resolved, IngestError> {
     match target {
         Target::Pending { article_id } => {
-            let state: Option<String> = sqlx::query_scalar("SELECT state FROM articles WHERE article_id = $1 FOR UPDATE")
-                .bind(article_id)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let state: Option<String> =
+                sqlx::query_scalar("SELECT state FROM articles WHERE article_id = $1 FOR UPDATE")
+                    .bind(article_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
             Ok(match state.as_deref() {
                 Some("pending") => Resolved::Article(*article_id),
                 _ => Resolved::Done(Outcome::AlreadyStored),
             })
         }
         Target::Import { external_id, url } => {
-            let existing: Option<i64> = sqlx::query_scalar("SELECT article_id FROM articles WHERE external_id = $1")
-                .bind(external_id)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let existing: Option<i64> =
+                sqlx::query_scalar("SELECT article_id FROM articles WHERE external_id = $1")
+                    .bind(external_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
             if existing.is_some() {
                 return Ok(Resolved::Done(Outcome::AlreadyStored));
             }
             if let Some(u) = url {
-                let by_url: Option<i64> = sqlx::query_scalar("SELECT article_id FROM article_urls WHERE url = $1")
-                    .bind(u)
-                    .fetch_optional(&mut *conn)
-                    .await?;
+                let by_url: Option<i64> =
+                    sqlx::query_scalar("SELECT article_id FROM article_urls WHERE url = $1")
+                        .bind(u)
+                        .fetch_optional(&mut *conn)
+                        .await?;
                 if let Some(of) = by_url {
                     return Ok(Resolved::Done(Outcome::Duplicate { article_id: None, of }));
                 }
@@ -348,21 +386,36 @@ async fn canonical_duplicate(
     .await?)
 }
 
-async fn mark_duplicate(conn: &mut PgConnection, article_id: i64, of: i64, canonical: Option<&str>) -> Result<(), IngestError> {
+async fn mark_duplicate(
+    conn: &mut PgConnection,
+    article_id: i64,
+    of: i64,
+    canonical: Option<&str>,
+) -> Result<(), IngestError> {
     sqlx::query("UPDATE articles SET state = 'duplicate', duplicate_of = $2, lease_until = NULL WHERE article_id = $1")
         .bind(article_id)
         .bind(of)
         .execute(&mut *conn)
         .await?;
     // Every URL and entry that led here now leads to the stored article.
-    sqlx::query("UPDATE article_urls SET article_id = $2 WHERE article_id = $1").bind(article_id).bind(of).execute(&mut *conn).await?;
-    sqlx::query("UPDATE feed_entries SET article_id = $2 WHERE article_id = $1").bind(article_id).bind(of).execute(&mut *conn).await?;
+    sqlx::query("UPDATE article_urls SET article_id = $2 WHERE article_id = $1")
+        .bind(article_id)
+        .bind(of)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE feed_entries SET article_id = $2 WHERE article_id = $1")
+        .bind(article_id)
+        .bind(of)
+        .execute(&mut *conn)
+        .await?;
     if let Some(url) = canonical {
-        sqlx::query("INSERT INTO article_urls (url, article_id) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING")
-            .bind(url)
-            .bind(of)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO article_urls (url, article_id) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING",
+        )
+        .bind(url)
+        .bind(of)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
@@ -396,11 +449,13 @@ async fn write_content(conn: &mut PgConnection, article_id: i64, c: &Content) ->
     .execute(&mut *conn)
     .await?;
     if let Some(url) = &c.canonical_url {
-        sqlx::query("INSERT INTO article_urls (url, article_id) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING")
-            .bind(url)
-            .bind(article_id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO article_urls (url, article_id) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING",
+        )
+        .bind(url)
+        .bind(article_id)
+        .execute(&mut *conn)
+        .await?;
     }
     if let (Some(raw), Some(version)) = (&c.raw_page, c.extractor_version) {
         sqlx::query(

@@ -11,5 +11,8 @@
 
 pub mod config;
 pub mod dedup;
+pub mod http;
+pub mod import;
 pub mod ingest;
 pub mod store;
+pub mod telemetry;

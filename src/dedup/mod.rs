@@ -7,7 +7,7 @@
 //! - [`story`]: story-tier decision and centroid maintenance.
 pub mod minhash;
 pub mod reprint;
-pub mod story;
 pub mod stopwords;
+pub mod story;
 pub mod terms;
 pub mod text;

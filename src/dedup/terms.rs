@@ -68,7 +68,8 @@ pub fn idf(df: i64, n_docs: i64) -> f64 {
 
 /// TF-IDF vector, L2-normalised. `df` gives each term's document frequency.
 pub fn tfidf(tf: &SparseVec, df: impl Fn(&str) -> i64, n_docs: i64) -> SparseVec {
-    let mut v: SparseVec = tf.iter().map(|(t, f)| (t.clone(), (*f as f64 * idf(df(t), n_docs)) as f32)).collect();
+    let mut v: SparseVec =
+        tf.iter().map(|(t, f)| (t.clone(), (*f as f64 * idf(df(t), n_docs)) as f32)).collect();
     normalise(&mut v);
     v
 }

@@ -28,7 +28,10 @@ mod tests {
 
     #[test]
     fn nfkc_lowercase_and_punctuation() {
-        assert_eq!(words("Assad’s ﬁrst visit — to TEHRAN, 2022!"), ["assad's", "first", "visit", "to", "tehran", "2022"]);
+        assert_eq!(
+            words("Assad’s ﬁrst visit — to TEHRAN, 2022!"),
+            ["assad's", "first", "visit", "to", "tehran", "2022"]
+        );
     }
 
     #[test]

@@ -96,6 +96,8 @@ impl Store {
 
     /// Number of articles still waiting to be scraped (for `--once` and metrics).
     pub async fn pending_count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM articles WHERE state = 'pending'").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT count(*) FROM articles WHERE state = 'pending'")
+            .fetch_one(&self.pool)
+            .await?)
     }
 }

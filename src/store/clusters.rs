@@ -70,8 +70,12 @@ pub async fn document_frequencies(
     conn: &mut PgConnection,
     terms: &[String],
 ) -> Result<(HashMap<String, i64>, i64), StoreError> {
-    let rows = sqlx::query("SELECT term, df FROM term_df WHERE term = ANY($1)").bind(terms).fetch_all(&mut *conn).await?;
-    let df = rows.into_iter().map(|r| (r.get::<String, _>("term"), i64::from(r.get::<i32, _>("df")))).collect();
+    let rows = sqlx::query("SELECT term, df FROM term_df WHERE term = ANY($1)")
+        .bind(terms)
+        .fetch_all(&mut *conn)
+        .await?;
+    let df =
+        rows.into_iter().map(|r| (r.get::<String, _>("term"), i64::from(r.get::<i32, _>("df")))).collect();
     let n: i64 = sqlx::query_scalar("SELECT doc_count FROM corpus_stats").fetch_one(conn).await?;
     Ok((df, n))
 }
@@ -272,7 +276,9 @@ pub async fn refresh_story(
 }
 
 fn sparse_to_json(v: &SparseVec) -> serde_json::Value {
-    serde_json::Value::Object(v.iter().map(|(t, w)| (t.clone(), serde_json::Value::from(f64::from(*w)))).collect())
+    serde_json::Value::Object(
+        v.iter().map(|(t, w)| (t.clone(), serde_json::Value::from(f64::from(*w)))).collect(),
+    )
 }
 
 fn sparse_from_json(v: serde_json::Value) -> Result<SparseVec, StoreError> {

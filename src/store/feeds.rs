@@ -42,7 +42,10 @@ pub struct PollSuccess {
 impl Store {
     /// Makes the feeds table match the configuration: inserts new feeds, updates names, and marks
     /// feeds no longer configured inactive (their articles stay). Returns `(url, feed_id)` pairs.
-    pub async fn sync_feeds(&self, feeds: &[(String, Option<String>)]) -> Result<Vec<(String, i64)>, StoreError> {
+    pub async fn sync_feeds(
+        &self,
+        feeds: &[(String, Option<String>)],
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut ids = Vec::with_capacity(feeds.len());
         for (url, name) in feeds {
@@ -116,20 +119,23 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut new_articles = 0;
         for entry in entries {
-            let known: Option<i64> =
-                sqlx::query_scalar("SELECT article_id FROM feed_entries WHERE feed_id = $1 AND entry_key = $2")
-                    .bind(feed_id)
-                    .bind(&entry.entry_key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let known: Option<i64> = sqlx::query_scalar(
+                "SELECT article_id FROM feed_entries WHERE feed_id = $1 AND entry_key = $2",
+            )
+            .bind(feed_id)
+            .bind(&entry.entry_key)
+            .fetch_optional(&mut *tx)
+            .await?;
             if known.is_some() {
                 continue;
             }
             let existing: Option<i64> = match &entry.url {
-                Some(url) => sqlx::query_scalar("SELECT article_id FROM article_urls WHERE url = $1")
-                    .bind(url)
-                    .fetch_optional(&mut *tx)
-                    .await?,
+                Some(url) => {
+                    sqlx::query_scalar("SELECT article_id FROM article_urls WHERE url = $1")
+                        .bind(url)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                }
                 None => None,
             };
             let article_id = match existing {
@@ -165,10 +171,12 @@ impl Store {
                             id
                         }
                         // Same URL inserted by a concurrent poll of another feed since our lookup.
-                        None => sqlx::query_scalar("SELECT article_id FROM articles WHERE url = $1")
-                            .bind(&entry.url)
-                            .fetch_one(&mut *tx)
-                            .await?,
+                        None => {
+                            sqlx::query_scalar("SELECT article_id FROM articles WHERE url = $1")
+                                .bind(&entry.url)
+                                .fetch_one(&mut *tx)
+                                .await?
+                        }
                     }
                 }
             };

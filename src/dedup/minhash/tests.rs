@@ -57,7 +57,9 @@ fn short_and_empty_texts() {
 #[test]
 fn golden_values_are_stable() {
     let hasher = Hasher::new(0x6e65_7773_6465_6475, 5);
-    let fp = hasher.fingerprint("Syrian President Bashar al-Assad met Iran's Supreme Leader Ali Khamenei in Tehran on Sunday.");
+    let fp = hasher.fingerprint(
+        "Syrian President Bashar al-Assad met Iran's Supreme Leader Ali Khamenei in Tehran on Sunday.",
+    );
     assert_eq!(fp.shingles.len(), 11);
     assert_eq!(&fp.signature[..4], &GOLDEN_SIG[..]);
     assert_eq!(&band_keys(&fp.signature)[..2], &GOLDEN_BANDS[..]);

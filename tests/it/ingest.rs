@@ -1,0 +1,153 @@
+//! The fingerprint → cluster → store path on the real database, driven through the import target.
+
+use crate::support::*;
+use newsdedup::ingest::Outcome;
+
+const SEED_TIMES: [(&str, &str, &str); 5] = [
+    ("003", "iranintl.com", "2022-05-08T12:40:00Z"),
+    ("001", "aljazeera.com", "2022-05-08T14:21:00Z"),
+    ("004", "independent.co.uk", "2022-05-08T16:58:00Z"),
+    ("002", "syrianobserver.com", "2022-05-09T08:45:00Z"),
+    ("000", "levant.example", "2022-05-09T10:30:00Z"),
+];
+
+fn unrelated() -> Vec<(String, String, String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/unrelated");
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .expect("fixtures")
+        .filter_map(Result::ok)
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().trim_end_matches(".txt").to_owned();
+            let text = std::fs::read_to_string(e.path()).expect("utf-8");
+            let mut lines = text.splitn(3, '\n');
+            let title = lines.next().unwrap_or_default().to_owned();
+            let when = lines.next().unwrap_or_default().to_owned();
+            let body = lines.next().unwrap_or_default().trim().to_owned();
+            (name, title, when, body)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn seeds_form_one_story_and_002_reprints_001() {
+    let db = TestDb::new().await;
+    let ing = ingestor(&db);
+    // Interleave unrelated articles with the seeds, in publication order, as a stream would.
+    let mut items: Vec<(String, String, String, Option<String>, String)> = SEED_TIMES
+        .iter()
+        .map(|(id, src, when)| (when.to_string(), id.to_string(), src.to_string(), None, seed_text(id)))
+        .collect();
+    for (name, title, when, body) in unrelated() {
+        if name.ends_with("-reprint") {
+            continue;
+        }
+        items.push((when, name.clone(), format!("{name}.example"), Some(title), body));
+    }
+    items.sort();
+    for (when, id, src, title, body) in &items {
+        import(&ing, id, src, when, title.as_deref(), body).await;
+    }
+
+    let rows = memberships(&db.store).await;
+    let seed_story = story_of(&rows, "001");
+    for (id, _, _) in SEED_TIMES {
+        assert_eq!(story_of(&rows, id), seed_story, "seed {id} joins the story: {rows:?}");
+    }
+    let in_story: Vec<_> = rows.iter().filter(|r| r.1 == seed_story).map(|r| r.0.clone()).collect();
+    assert_eq!(in_story.len(), 5, "only the seeds: {in_story:?}");
+    let r002 = rows.iter().find(|r| r.0 == "002").expect("002");
+    assert_eq!(r002.2.as_deref(), Some("001"), "002 reprints 001");
+    assert_eq!(r002.3, "reprint");
+    let (count, sources, reprints): (i32, i32, i32) = sqlx::query_as(
+        "SELECT article_count, source_count, reprint_count FROM story_clusters WHERE story_id = $1",
+    )
+    .bind(seed_story)
+    .fetch_one(db.store.pool())
+    .await
+    .expect("story row");
+    assert_eq!((count, sources, reprints), (5, 5, 1));
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn original_arriving_after_its_copy_becomes_the_original() {
+    let db = TestDb::new().await;
+    let ing = ingestor(&db);
+    import(&ing, "002", "syrianobserver.com", "2022-05-09T08:45:00Z", None, &seed_text("002")).await;
+    let out = import(&ing, "001", "aljazeera.com", "2022-05-08T14:21:00Z", None, &seed_text("001")).await;
+    assert!(matches!(out, Outcome::Stored { near_duplicate_of: None, .. }), "{out:?}");
+    let rows = memberships(&db.store).await;
+    assert_eq!(story_of(&rows, "001"), story_of(&rows, "002"));
+    let r002 = rows.iter().find(|r| r.0 == "002").expect("002");
+    assert_eq!(r002.2.as_deref(), Some("001"), "the later-published copy points at the original");
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn importing_twice_adds_nothing() {
+    let db = TestDb::new().await;
+    let ing = ingestor(&db);
+    for _ in 0..2 {
+        for (id, src, when) in SEED_TIMES {
+            import(&ing, id, src, when, None, &seed_text(id)).await;
+        }
+    }
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM story_articles")
+        .fetch_one(db.store.pool())
+        .await
+        .expect("count");
+    assert_eq!(n, 5);
+    let again = import(&ing, "001", "aljazeera.com", "2022-05-08T14:21:00Z", None, &seed_text("001")).await;
+    assert_eq!(again, Outcome::AlreadyStored);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn shared_boilerplate_footer_in_one_outlet_is_not_a_reprint() {
+    let db = TestDb::new().await;
+    let ing = ingestor(&db);
+    let footer = "About us: The Valley Gazette is an independent local newspaper serving the river towns since 1884. \
+        Our journalism is funded by readers like you. Subscribe today for unlimited access to local news, sport, \
+        obituaries and events, delivered to your inbox every morning. Corrections: if you spot an error in our \
+        reporting, write to the standards editor. Follow us on social media for breaking news alerts and join \
+        the conversation in our community forums, where readers discuss the issues that matter to the valley. \
+        All content copyright Valley Gazette Media Group. Reproduction without permission is prohibited.";
+    let items = unrelated();
+    let (a, b) = (&items[1], &items[3]);
+    import(&ing, "a", "valley.example", "2022-05-10T10:00:00Z", Some(&a.1), &format!("{}\n\n{footer}", a.3))
+        .await;
+    import(&ing, "b", "valley.example", "2022-05-10T12:00:00Z", Some(&b.1), &format!("{}\n\n{footer}", b.3))
+        .await;
+    let rows = memberships(&db.store).await;
+    assert_ne!(story_of(&rows, "a"), story_of(&rows, "b"), "{rows:?}");
+    assert!(rows.iter().all(|r| r.2.is_none()), "{rows:?}");
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn exact_copy_from_another_outlet_is_a_reprint() {
+    let db = TestDb::new().await;
+    let ing = ingestor(&db);
+    let items = unrelated();
+    let orig = items.iter().find(|i| i.0 == "other-feathered-dinosaur").expect("fixture");
+    import(&ing, "orig", "meridian.example", "2022-05-11T18:00:00Z", Some(&orig.1), &orig.3).await;
+    let header = "Coastal Chronicle | Science desk\n\nThis article first appeared in The Meridian Post.";
+    let out = import(
+        &ing,
+        "copy",
+        "coastal.example",
+        "2022-05-12T06:30:00Z",
+        Some(&orig.1),
+        &format!("{header}\n\n{}", orig.3),
+    )
+    .await;
+    match out {
+        Outcome::Stored { near_duplicate_of: Some(_), similarity, .. } => {
+            assert!(similarity > 0.8, "{similarity}")
+        }
+        other => panic!("expected a reprint, got {other:?}"),
+    }
+    db.cleanup().await;
+}

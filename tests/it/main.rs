@@ -1,0 +1,7 @@
+//! Integration tests: real PostgreSQL (a fresh database per test), local HTTP servers, no internet.
+//!
+//! Set `DATABASE_URL` (any database on the server; tests create their own) to point elsewhere than
+//! `postgres://postgres@127.0.0.1:5432/postgres`.
+
+mod ingest;
+mod support;

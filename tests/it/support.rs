@@ -1,0 +1,112 @@
+//! Test harness: a fresh, migrated database per test, dropped when the test passes (a failing test
+//! leaves it behind for inspection, like `#[sqlx::test]`).
+
+use newsdedup::config::ClusterConfig;
+use newsdedup::ingest::{Content, Ingestor, Outcome, Target};
+use newsdedup::store::Store;
+use sqlx::Row;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    name: String,
+    admin_url: String,
+}
+
+fn server_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let mut u = url::Url::parse(url).expect("DATABASE_URL is a URL");
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let name = format!(
+            "newsdedup_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            chrono::Utc::now().timestamp_micros() % 1_000_000
+        );
+        let admin_url = with_database(&server_url(), "postgres");
+        let url = with_database(&server_url(), &name);
+        let store = Store::open(&url, 4).await.expect("test database opens and migrates");
+        TestDb { store, url, name, admin_url }
+    }
+
+    /// Drops the database; call at the end of a passing test.
+    pub async fn cleanup(self) {
+        let TestDb { store, name, admin_url, .. } = self;
+        store.pool().close().await;
+        let admin = sqlx::PgPool::connect(&admin_url).await.expect("admin connection");
+        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await.expect("drop test database");
+    }
+}
+
+/// A seed article's text from tests/fixtures/seeds.
+pub fn seed_text(id: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seeds");
+    let entry = std::fs::read_dir(&dir)
+        .expect("seed fixtures")
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with(&format!("{id}_")))
+        .expect("seed file exists");
+    std::fs::read_to_string(entry.path()).expect("seed is UTF-8")
+}
+
+pub fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).expect("valid test date").with_timezone(&chrono::Utc)
+}
+
+/// Imports one article through the real ingest path.
+pub async fn import(
+    ing: &Ingestor,
+    id: &str,
+    source: &str,
+    when: &str,
+    title: Option<&str>,
+    body: &str,
+) -> Outcome {
+    let content = Content {
+        title: title.map(str::to_owned),
+        body: body.to_owned(),
+        source: Some(source.to_owned()),
+        published_at: Some(at(when)),
+        event_at: at(when),
+        fetched_at: at(when),
+        extraction_method: "import".into(),
+        ..Content::default()
+    };
+    let target = Target::Import { external_id: id.to_owned(), url: Some(format!("https://{source}/{id}")) };
+    ing.ingest(target, content).await.expect("ingest succeeds")
+}
+
+pub fn ingestor(db: &TestDb) -> Ingestor {
+    Ingestor::new(db.store.clone(), &ClusterConfig::default())
+}
+
+/// `(external_id, story_id, near_duplicate_of's external_id, method)` for every stored article.
+pub async fn memberships(store: &Store) -> Vec<(String, i64, Option<String>, String)> {
+    sqlx::query(
+        "SELECT sa.external_id, sa.story_id, o.external_id AS original, sa.method
+         FROM story_articles sa LEFT JOIN articles o ON o.article_id = sa.near_duplicate_of
+         ORDER BY sa.external_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("query story_articles")
+    .into_iter()
+    .map(|r| (r.get("external_id"), r.get("story_id"), r.get("original"), r.get("method")))
+    .collect()
+}
+
+pub fn story_of(rows: &[(String, i64, Option<String>, String)], id: &str) -> i64 {
+    rows.iter().find(|r| r.0 == id).map(|r| r.1).unwrap_or_else(|| panic!("{id} is stored"))
+}
