@@ -11,6 +11,9 @@ use sqlx::Row;
 #[derive(Debug, Clone)]
 pub struct DueFeed {
     pub feed_id: i64,
+    /// The URL as configured (the feed's identity).
+    pub config_url: String,
+    /// The URL to fetch: the configured one, or where it permanently moved.
     pub url: String,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
@@ -69,14 +72,15 @@ impl Store {
         Ok(ids)
     }
 
-    /// Claims up to `limit` active feeds whose `next_check_at` has passed, pushing their
-    /// `next_check_at` out by `lease` so that another replica does not poll them at the same time; the
-    /// poll's outcome then sets the real next check. A crash mid-poll retries after the lease.
+    /// Claims up to `limit` active feeds whose `next_check_at` is at or before `due_before`, pushing
+    /// their `next_check_at` to `lease_until` so that another replica does not poll them at the same
+    /// time; the poll's outcome then sets the real next check. A crash mid-poll retries after the
+    /// lease. `--once` passes a `due_before` far in the future to poll every feed.
     pub async fn claim_due_feeds(
         &self,
-        now: DateTime<Utc>,
+        due_before: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
         limit: i64,
-        lease: chrono::Duration,
     ) -> Result<Vec<DueFeed>, StoreError> {
         let rows = sqlx::query(
             "UPDATE feeds f SET next_check_at = $2
@@ -86,10 +90,11 @@ impl Store {
                    LIMIT $3
                    FOR UPDATE SKIP LOCKED) due
              WHERE f.feed_id = due.feed_id
-             RETURNING f.feed_id, COALESCE(f.fetch_url, f.url) AS url, f.etag, f.last_modified, f.consecutive_failures",
+             RETURNING f.feed_id, f.url AS config_url, COALESCE(f.fetch_url, f.url) AS url, f.etag,
+                       f.last_modified, f.consecutive_failures",
         )
-        .bind(now)
-        .bind(now + lease)
+        .bind(due_before)
+        .bind(lease_until)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -97,6 +102,7 @@ impl Store {
             .into_iter()
             .map(|r| DueFeed {
                 feed_id: r.get("feed_id"),
+                config_url: r.get("config_url"),
                 url: r.get("url"),
                 etag: r.get("etag"),
                 last_modified: r.get("last_modified"),

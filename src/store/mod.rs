@@ -10,6 +10,7 @@
 pub mod articles;
 pub mod clusters;
 pub mod feeds;
+pub mod maintenance;
 
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -1,0 +1,175 @@
+//! One poll of one feed, end to end: conditional fetch → parse → new entries stored with the feed's
+//! new validators and next check time in one transaction. Errors are logged once with the feed and
+//! URL, recorded on the feed row, and scheduled for a retry with backoff; they never stop other feeds.
+
+use super::parse::{self, ParsedFeed};
+use super::schedule::{self, Bounds, FeedTiming, PollResult};
+use crate::config::{Feed, PollConfig};
+use crate::fetch::{self, Fetcher, Kind, Request};
+use crate::store::feeds::{DueFeed, NewEntry, PollSuccess};
+use crate::store::{Store, StoreError};
+use crate::telemetry;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use url::Url;
+
+/// What one poll did, for logs and the `--once` summary.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PollReport {
+    Fetched { feed_id: i64, entries: usize, new_articles: u64 },
+    NotModified { feed_id: i64 },
+    Failed { feed_id: i64, error: String },
+}
+
+/// Polls feeds: shared by the service loop and `--once`.
+#[derive(Clone)]
+pub struct Poller {
+    store: Store,
+    fetcher: Fetcher,
+    cfg: PollConfig,
+    /// Configured feeds by URL, for per-feed intervals.
+    feeds: std::sync::Arc<HashMap<String, Feed>>,
+}
+
+impl Poller {
+    pub fn new(store: Store, fetcher: Fetcher, cfg: PollConfig, feeds: &[Feed]) -> Poller {
+        let feeds = feeds.iter().map(|f| (f.url.to_string(), f.clone())).collect();
+        Poller { store, fetcher, cfg, feeds: std::sync::Arc::new(feeds) }
+    }
+
+    /// Claims the feeds due by `due_before` and polls them, `poll.concurrency` at a time.
+    pub async fn poll_due(&self, due_before: DateTime<Utc>) -> Result<Vec<PollReport>, StoreError> {
+        let lease = chrono::Duration::minutes(10);
+        let due = self.store.claim_due_feeds(due_before, Utc::now() + lease, 1000).await?;
+        let reports = futures_util::stream::iter(due)
+            .map(|feed| self.poll_one(feed))
+            .buffer_unordered(self.cfg.concurrency.get())
+            .collect::<Vec<_>>()
+            .await;
+        reports.into_iter().collect()
+    }
+
+    #[tracing::instrument(name = "poll", skip_all, fields(feed_id = due.feed_id, url = %due.url))]
+    async fn poll_one(&self, due: DueFeed) -> Result<PollReport, StoreError> {
+        let now = Utc::now();
+        let configured = self.feeds.get(&due.config_url);
+        let timing = FeedTiming {
+            interval: schedule::interval(configured.and_then(|f| f.interval_secs), &self.cfg),
+            consecutive_failures: 0,
+            jitter_seed: schedule::jitter_seed(&due.url),
+        };
+        let bounds = Bounds::from_config(&self.cfg);
+        let url = match Url::parse(&due.url) {
+            Ok(u) => u,
+            Err(e) => return self.fail(&due, timing, bounds, format!("invalid feed URL: {e}"), false, None).await,
+        };
+        let allow_file = url.scheme() == "file";
+        let req = Request {
+            url: &url,
+            etag: due.etag.as_deref(),
+            last_modified: due.last_modified.as_deref(),
+            allow_file,
+            kind: Kind::Feed,
+        };
+        let resp = match self.fetcher.fetch(&req).await {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = error_chain(&e);
+                return self.fail(&due, timing, bounds, msg, e.is_retriable(), e.retry_after()).await;
+            }
+        };
+        if let Some(moved) = &resp.permanent_redirect {
+            tracing::info!(to = %moved, "feed moved permanently; polling the new URL from now on");
+            self.store.adopt_feed_url(due.feed_id, moved.as_str()).await?;
+        }
+        let hints = |outcome| PollResult { outcome, ttl: None, max_age: resp.max_age, expires: resp.expires };
+        if resp.not_modified {
+            let next = schedule::next_check_at(&hints(schedule::Outcome::NotModified), &timing, bounds, now);
+            self.store.record_poll_not_modified(due.feed_id, next).await?;
+            metrics::counter!(telemetry::FEEDS_POLLED, "outcome" => "not_modified").increment(1);
+            tracing::debug!("not modified");
+            return Ok(PollReport::NotModified { feed_id: due.feed_id });
+        }
+        let body = resp.body.clone();
+        let content_type = resp.content_type.clone();
+        let base = resp.final_url.clone();
+        let parsed = tokio::task::spawn_blocking(move || parse::parse(&body, content_type.as_deref(), &base)).await;
+        let parsed: ParsedFeed = match parsed {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
+                return self.fail(&due, timing, bounds, format!("cannot parse feed: {e}"), true, None).await;
+            }
+            Err(e) => return self.fail(&due, timing, bounds, format!("parser crashed: {e}"), true, None).await,
+        };
+        let mut result = hints(schedule::Outcome::Fetched);
+        result.ttl = parsed.ttl;
+        let next = schedule::next_check_at(&result, &timing, bounds, now);
+        let entries = new_entries(&parsed, allow_file);
+        let success = PollSuccess {
+            title: parsed.title.clone(),
+            etag: resp.etag.clone(),
+            last_modified: resp.last_modified.clone(),
+            next_check_at: next,
+        };
+        let new_articles = self.store.record_poll_success(due.feed_id, &entries, &success).await?;
+        metrics::counter!(telemetry::FEEDS_POLLED, "outcome" => "ok").increment(1);
+        metrics::counter!(telemetry::ENTRIES_NEW).increment(new_articles);
+        tracing::info!(entries = entries.len(), new_articles, "polled");
+        Ok(PollReport::Fetched { feed_id: due.feed_id, entries: entries.len(), new_articles })
+    }
+
+    async fn fail(
+        &self,
+        due: &DueFeed,
+        mut timing: FeedTiming,
+        bounds: Bounds,
+        error: String,
+        retriable: bool,
+        retry_after: Option<std::time::Duration>,
+    ) -> Result<PollReport, StoreError> {
+        timing.consecutive_failures = u32::try_from(due.consecutive_failures).unwrap_or(0).saturating_add(1);
+        let result = PollResult {
+            outcome: schedule::Outcome::Failed { retriable, retry_after },
+            ttl: None,
+            max_age: None,
+            expires: None,
+        };
+        let next = schedule::next_check_at(&result, &timing, bounds, Utc::now());
+        tracing::warn!(feed_id = due.feed_id, url = %due.url, error = %error, retry_at = %next, "feed poll failed");
+        metrics::counter!(telemetry::FEEDS_POLLED, "outcome" => "error").increment(1);
+        self.store.record_poll_failure(due.feed_id, &error, next).await?;
+        Ok(PollReport::Failed { feed_id: due.feed_id, error })
+    }
+}
+
+
+/// Entries in publication order (oldest first), so that the scrape queue sees originals first.
+fn new_entries(parsed: &ParsedFeed, allow_file: bool) -> Vec<NewEntry> {
+    let mut entries: Vec<NewEntry> = parsed
+        .entries
+        .iter()
+        .map(|e| NewEntry {
+            entry_key: e.key.clone(),
+            url: e.link.as_ref().map(|l| fetch::canonicalize(l).to_string()),
+            title: e.title.clone(),
+            content: e.content_text.clone(),
+            published_at: e.published_at.or(e.updated_at),
+            allow_file: allow_file && e.link.as_ref().is_some_and(|l| l.scheme() == "file"),
+        })
+        .collect();
+    entries.sort_by(|a, b| a.published_at.cmp(&b.published_at));
+    entries
+}
+
+/// The error with its causes, as one line.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

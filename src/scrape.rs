@@ -1,0 +1,214 @@
+//! The scrape stage: claim pending articles, fetch each page through the shared [`Fetcher`], extract
+//! it (the same [`extract::article`] path `newsdedup inspect` uses), and hand the result to
+//! [`Ingestor`]. A page that cannot be fetched is retried with backoff; after the last attempt (or at
+//! once for errors that cannot heal) the feed's own content is used instead, so an entry is never lost.
+
+use crate::config::{Feed, ScrapeConfig};
+use crate::extract::{self, ExtractionMethod, Page, SiteRules};
+use crate::fetch::{self, Fetcher, Kind, Request};
+use crate::ingest::{Content, IngestError, Ingestor, Outcome, RawPage, Target};
+use crate::store::articles::PendingArticle;
+use crate::telemetry;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+use url::Url;
+
+/// Dates further in the future than this (bad metadata, wrong time zones) are not trusted.
+const MAX_FUTURE_SKEW_HOURS: i64 = 24;
+
+/// What became of one claimed article.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScrapeReport {
+    Ingested(Outcome),
+    /// The page failed; it will be tried again at the given time.
+    Retry { at: DateTime<Utc>, error: String },
+    /// Neither the page nor the feed gave any text.
+    Failed { error: String },
+}
+
+/// Fetches and extracts pages; cheap to clone.
+#[derive(Clone)]
+pub struct Scraper {
+    fetcher: Fetcher,
+    ingestor: Ingestor,
+    cfg: ScrapeConfig,
+    /// Per-feed extraction rules, by feed id.
+    rules: Arc<HashMap<i64, SiteRules>>,
+}
+
+impl Scraper {
+    /// `feed_ids` maps configured feed URLs to their database ids, to find each feed's CSS rules.
+    pub fn new(
+        fetcher: Fetcher,
+        ingestor: Ingestor,
+        cfg: ScrapeConfig,
+        feeds: &[Feed],
+        feed_ids: &[(String, i64)],
+    ) -> Scraper {
+        let by_url: HashMap<&str, &Feed> = feeds.iter().map(|f| (f.url.as_str(), f)).collect();
+        let rules = feed_ids
+            .iter()
+            .filter_map(|(url, id)| {
+                let f = by_url.get(url.as_str())?;
+                Some((*id, SiteRules { body_selector: f.body_selector.clone(), remove_selectors: f.remove_selectors.clone() }))
+            })
+            .collect();
+        Scraper { fetcher, ingestor, cfg, rules: Arc::new(rules) }
+    }
+
+    /// Scrapes one claimed article. With `final_attempt`, a failed page falls back to the feed's
+    /// content at once instead of being retried later (`--once` uses it).
+    #[tracing::instrument(name = "scrape", skip_all, fields(article_id = a.article_id, url = a.url.as_deref().unwrap_or("")))]
+    pub async fn scrape(&self, a: PendingArticle, final_attempt: bool) -> Result<ScrapeReport, IngestError> {
+        let Some(url) = a.url.as_deref().and_then(|u| Url::parse(u).ok()) else {
+            return self.fall_back(&a, "the entry has no usable link").await;
+        };
+        let req = Request { url: &url, etag: None, last_modified: None, allow_file: a.allow_file, kind: Kind::Page };
+        let fetched_at = Utc::now();
+        let resp = match self.fetcher.fetch(&req).await {
+            Ok(r) => r,
+            Err(e) => {
+                let error = crate::poll::cycle::error_chain(&e);
+                let attempts = u32::try_from(a.attempts).unwrap_or(u32::MAX);
+                if e.is_retriable() && !final_attempt && attempts < self.cfg.max_attempts.get() {
+                    let at = fetched_at + self.retry_delay(attempts, e.retry_after());
+                    tracing::warn!(%error, retry_at = %at, "page fetch failed; will retry");
+                    self.ingestor.store().record_scrape_failure(a.article_id, &error, at).await?;
+                    metrics::counter!(telemetry::PAGES_FETCHED, "outcome" => "retry").increment(1);
+                    return Ok(ScrapeReport::Retry { at, error });
+                }
+                tracing::warn!(%error, "page fetch failed; using the feed's content");
+                return self.fall_back(&a, &error).await;
+            }
+        };
+        let rules = a.feed_id.and_then(|id| self.rules.get(&id)).cloned().unwrap_or_default();
+        let body = resp.body.clone();
+        let content_type = resp.content_type.clone();
+        let final_url = resp.final_url.clone();
+        let keep_raw = self.cfg.raw_page_retention_days > 0;
+        let extracted = tokio::task::spawn_blocking(move || {
+            let page = Page { html: &body, url: Some(&final_url), content_type: content_type.as_deref() };
+            let article = extract::article(&page, &rules);
+            let raw = keep_raw.then(|| zstd::encode_all(&body[..], 3).ok()).flatten();
+            (article, raw)
+        })
+        .await?;
+        let (article, raw) = extracted;
+        let article = match article {
+            Ok(article) if !article.body.trim().is_empty() => article,
+            Ok(_) => return self.fall_back(&a, "the page has no article text").await,
+            Err(e) => return self.fall_back(&a, &format!("extraction failed: {e}")).await,
+        };
+        metrics::counter!(telemetry::PAGES_FETCHED, "outcome" => "ok").increment(1);
+        let canonical = article
+            .canonical_url
+            .as_ref()
+            .filter(|c| plausible_canonical(c, &resp.final_url))
+            .map(fetch::canonicalize)
+            .unwrap_or_else(|| fetch::canonicalize(&resp.final_url));
+        let published = article.published_at.filter(|d| *d <= fetched_at + chrono::Duration::hours(MAX_FUTURE_SKEW_HOURS));
+        let content = Content {
+            title: article.title.clone().or_else(|| a.feed_title.clone()),
+            body: article.body,
+            authors: article.authors,
+            published_at: published,
+            modified_at: article.modified_at,
+            source: fetch::source_host(&canonical).or_else(|| fetch::source_host(&resp.final_url)),
+            canonical_url: Some(canonical.to_string()),
+            language: article.language,
+            site_name: article.site_name,
+            image_url: article.image.map(|u| u.to_string()),
+            description: article.description,
+            extraction_method: article.extraction_method.as_str().to_owned(),
+            extractor_version: Some(extract::EXTRACTOR_VERSION),
+            event_at: event_time(published, a.feed_published_at, fetched_at),
+            fetched_at,
+            raw_page: raw.map(|html_zstd| RawPage {
+                final_url: resp.final_url.to_string(),
+                content_type: resp.content_type.clone(),
+                html_zstd,
+            }),
+        };
+        let outcome = self.ingestor.ingest(Target::Pending { article_id: a.article_id }, content).await?;
+        Ok(ScrapeReport::Ingested(outcome))
+    }
+
+    /// Stores the feed's own text for an article whose page could not be used.
+    async fn fall_back(&self, a: &PendingArticle, reason: &str) -> Result<ScrapeReport, IngestError> {
+        let Some(body) = a.feed_content.as_deref().filter(|c| !c.trim().is_empty()) else {
+            let error = format!("{reason}; the feed gave no content either");
+            tracing::warn!(%error, "article dropped");
+            self.ingestor.store().record_article_failed(a.article_id, &error).await?;
+            metrics::counter!(telemetry::PAGES_FETCHED, "outcome" => "failed").increment(1);
+            return Ok(ScrapeReport::Failed { error });
+        };
+        metrics::counter!(telemetry::PAGES_FETCHED, "outcome" => "fallback").increment(1);
+        let now = Utc::now();
+        let url = a.url.as_deref().and_then(|u| Url::parse(u).ok());
+        let content = Content {
+            title: a.feed_title.clone(),
+            body: body.to_owned(),
+            published_at: a.feed_published_at,
+            source: url.as_ref().and_then(fetch::source_host),
+            canonical_url: None,
+            extraction_method: ExtractionMethod::FeedFallback.as_str().to_owned(),
+            event_at: event_time(None, a.feed_published_at, now),
+            fetched_at: now,
+            ..Content::default()
+        };
+        let outcome = self.ingestor.ingest(Target::Pending { article_id: a.article_id }, content).await?;
+        Ok(ScrapeReport::Ingested(outcome))
+    }
+
+    fn retry_delay(&self, attempts: u32, retry_after: Option<std::time::Duration>) -> chrono::Duration {
+        let base = self.cfg.retry_base_secs.get();
+        let backoff = base.saturating_mul(1u64 << attempts.saturating_sub(1).min(16));
+        let secs = backoff.max(retry_after.map_or(0, |d| d.as_secs())).min(86_400);
+        chrono::Duration::seconds(i64::try_from(secs).unwrap_or(86_400))
+    }
+}
+
+/// Where the clusterer places an article in time: the page's date, else the feed's, else now; never
+/// after the fetch (plus skew).
+pub fn event_time(
+    published: Option<DateTime<Utc>>,
+    feed_published: Option<DateTime<Utc>>,
+    fetched_at: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let limit = fetched_at + chrono::Duration::hours(MAX_FUTURE_SKEW_HOURS);
+    published.or(feed_published).filter(|d| *d <= limit).unwrap_or(fetched_at)
+}
+
+/// A `rel=canonical` that points at a site's front page or at a non-web scheme is a template bug, not
+/// the article's identity; trusting it would merge every article of the site into one.
+fn plausible_canonical(canonical: &Url, _final_url: &Url) -> bool {
+    matches!(canonical.scheme(), "http" | "https") && canonical.path().trim_matches('/').len() > 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).unwrap_or_default()
+    }
+
+    #[test]
+    fn event_time_prefers_page_then_feed_then_fetch() {
+        let fetched = t("2022-05-10T00:00:00Z");
+        assert_eq!(event_time(Some(t("2022-05-08T00:00:00Z")), Some(t("2022-05-09T00:00:00Z")), fetched), t("2022-05-08T00:00:00Z"));
+        assert_eq!(event_time(None, Some(t("2022-05-09T00:00:00Z")), fetched), t("2022-05-09T00:00:00Z"));
+        assert_eq!(event_time(None, None, fetched), fetched);
+        assert_eq!(event_time(Some(t("2030-01-01T00:00:00Z")), None, fetched), fetched, "future dates are not trusted");
+    }
+
+    #[test]
+    fn front_page_canonicals_are_ignored() {
+        let page = Url::parse("https://news.example/2022/05/08/story").ok();
+        let ok = |s: &str| Url::parse(s).map(|u| plausible_canonical(&u, page.as_ref().unwrap_or(&u))).unwrap_or(false);
+        assert!(ok("https://news.example/2022/05/08/story"));
+        assert!(!ok("https://news.example/"));
+        assert!(!ok("https://news.example"));
+    }
+}
