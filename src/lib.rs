@@ -5,5 +5,7 @@
 //! views with SQL.
 //!
 //! - [`config`]: the TOML file, defaults and validation.
+//! - [`fetch`]: the one HTTP client (politeness, limits, address checks) and URL canonicalisation.
 
 pub mod config;
+pub mod fetch;
