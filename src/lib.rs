@@ -6,6 +6,8 @@
 //!
 //! - [`config`]: the TOML file, defaults and validation.
 //! - [`fetch`]: the one HTTP client (politeness, limits, address checks) and URL canonicalisation.
+//! - [`poll`]: feed parsing (bytes → entries with stable keys) and poll scheduling.
 
 pub mod config;
 pub mod fetch;
+pub mod poll;
