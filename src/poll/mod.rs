@@ -1,0 +1,5 @@
+//! Feed polling: `parse` turns feed bytes into entries with stable identities; `schedule` decides when
+//! a feed is polled next.
+
+pub mod parse;
+pub mod schedule;

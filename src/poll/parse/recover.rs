@@ -1,0 +1,224 @@
+//! Repairs for the XML mistakes real feeds make, applied to the decoded text before feed-rs sees it.
+//!
+//! - [`prepare`] (always): drops the XML declaration, whose `encoding` no longer applies once the text
+//!   is UTF-8 (feed-rs would otherwise decode it a second time), and turns HTML named entities such as
+//!   `&nbsp;`, which XML does not define and quick-xml keeps literally, into numeric references —
+//!   exactly what a DTD-aware parser would have produced.
+//! - [`repair`] (only after a strict parse failed): escapes a bare `&` that starts no valid reference
+//!   (quick-xml rejects it; think `?a=1&b=2` in a link), and gives an `<rss>` root of an unknown version
+//!   the version feed-rs dispatches on.
+//!
+//! Comments, CDATA sections, processing instructions and the DOCTYPE are copied untouched: an `&` in
+//! them is literal text.
+
+use std::borrow::Cow;
+
+/// The five entities XML predefines.
+const XML_ENTITIES: [&str; 5] = ["amp", "lt", "gt", "quot", "apos"];
+
+/// The always-safe preparation; see the module documentation.
+pub fn prepare(xml: &str) -> Cow<'_, str> {
+    let body = strip_declaration(xml);
+    match rewrite_references(body, false) {
+        Cow::Borrowed(_) => Cow::Borrowed(body),
+        Cow::Owned(s) => Cow::Owned(s),
+    }
+}
+
+/// The lenient rewrite tried when the strict parse failed; `None` if it changes nothing.
+pub fn repair(xml: &str) -> Option<String> {
+    let escaped = rewrite_references(xml, true);
+    let versioned = fix_rss_version(&escaped);
+    match (escaped, versioned) {
+        (_, Some(v)) => Some(v),
+        (Cow::Owned(e), None) => Some(e),
+        (Cow::Borrowed(_), None) => None,
+    }
+}
+
+fn strip_declaration(xml: &str) -> &str {
+    let trimmed = xml.trim_start();
+    if trimmed.starts_with("<?xml") && trimmed[5..].starts_with(|c: char| c.is_ascii_whitespace() || c == '?')
+    {
+        if let Some(end) = trimmed.find("?>") {
+            return &trimmed[end + 2..];
+        }
+    }
+    xml
+}
+
+/// Regions whose content must not be touched, by opening and closing delimiter.
+const OPAQUE: [(&str, &str); 3] = [("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>")];
+
+/// Rewrites entity references outside opaque regions: HTML named entities become numeric references;
+/// with `escape_bare`, an `&` that starts no well-formed reference becomes `&amp;`.
+fn rewrite_references(xml: &str, escape_bare: bool) -> Cow<'_, str> {
+    let mut out: Option<String> = None;
+    let mut copied = 0; // bytes of `xml` already accounted for in `out`
+    let mut i = 0;
+    let bytes = xml.as_bytes();
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' => {
+                let rest = &xml[i..];
+                if let Some((_, close)) = OPAQUE.iter().find(|(open, _)| rest.starts_with(open)) {
+                    i = rest.find(close).map_or(bytes.len(), |p| i + p + close.len());
+                } else if rest.starts_with("<!DOCTYPE") || rest.starts_with("<!doctype") {
+                    i += doctype_len(rest);
+                } else {
+                    i += 1;
+                }
+            }
+            b'&' => {
+                let (len, replacement) = classify_reference(&xml[i..], escape_bare);
+                if let Some(replacement) = replacement {
+                    let buf = out.get_or_insert_with(|| String::with_capacity(xml.len() + 64));
+                    buf.push_str(&xml[copied..i]);
+                    buf.push_str(&replacement);
+                    copied = i + len;
+                }
+                i += len.max(1);
+            }
+            _ => i += 1,
+        }
+    }
+    match out {
+        None => Cow::Borrowed(xml),
+        Some(mut buf) => {
+            buf.push_str(&xml[copied..]);
+            Cow::Owned(buf)
+        }
+    }
+}
+
+/// Length of a DOCTYPE declaration, internal subset included.
+fn doctype_len(rest: &str) -> usize {
+    let mut depth = 0usize;
+    for (pos, c) in rest.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '>' if depth == 0 => return pos + 1,
+            _ => {}
+        }
+    }
+    rest.len()
+}
+
+/// Looks at the reference starting at `s` (which begins with `&`): returns the bytes it spans and what
+/// to put in its place, `None` to keep it.
+fn classify_reference(s: &str, escape_bare: bool) -> (usize, Option<String>) {
+    let bare = || (1, escape_bare.then(|| "&amp;".to_owned()));
+    let body = &s[1..];
+    if let Some(num) = body.strip_prefix('#') {
+        let (digits, radix) = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => (hex, 16),
+            None => (num, 10),
+        };
+        let len = digits.bytes().take_while(|b| char::from(*b).is_digit(radix)).count();
+        let well_formed = len > 0 && digits[len..].starts_with(';');
+        return if well_formed { (s.len() - digits.len() + len + 1, None) } else { bare() };
+    }
+    let name_len = body.bytes().take_while(|b| b.is_ascii_alphanumeric()).count();
+    let starts_alpha = body.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+    if !starts_alpha || name_len > 32 || !body[name_len..].starts_with(';') {
+        return bare();
+    }
+    let name = &body[..name_len];
+    let span = name_len + 2;
+    if XML_ENTITIES.contains(&name) {
+        return (span, None);
+    }
+    match markup5ever::data::NAMED_ENTITIES.get(&body[..=name_len]) {
+        Some(&(first, second)) => {
+            let mut r = format!("&#{first};");
+            if second != 0 {
+                r.push_str(&format!("&#{second};"));
+            }
+            (span, Some(r))
+        }
+        // An entity from a DTD we do not read: quick-xml keeps it literally, which is the best we can do.
+        None => (span, None),
+    }
+}
+
+/// An `<rss>` root whose version feed-rs does not dispatch on (absent, "2.0.1", "0.93", "0.94") is parsed
+/// as RSS 2.0, which is what those versions are in practice.
+fn fix_rss_version(xml: &str) -> Option<String> {
+    let start = xml.find("<rss")?;
+    let after = xml[start + 4..].chars().next()?;
+    if !(after.is_ascii_whitespace() || after == '>') {
+        return None;
+    }
+    let end = start + xml[start..].find('>')?;
+    let tag = &xml[start..end];
+    let version = tag.find("version").and_then(|p| {
+        let rest = tag[p + 7..].trim_start().strip_prefix('=')?.trim_start();
+        let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        rest[1..].split(quote).next()
+    });
+    if matches!(version, Some("2.0" | "0.91" | "0.92" | "")) {
+        return None;
+    }
+    let new_tag = match version {
+        Some(v) => tag.replacen(&format!("\"{v}\""), "\"2.0\"", 1).replacen(&format!("'{v}'"), "'2.0'", 1),
+        None => format!("{tag} version=\"2.0\""),
+    };
+    Some(format!("{}{}{}", &xml[..start], new_tag, &xml[end..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_entities_become_numeric() {
+        assert_eq!(prepare("<t>a&nbsp;b &eacute; &amp; &lt;</t>"), "<t>a&#160;b &#233; &amp; &lt;</t>");
+        assert_eq!(prepare("<t>&#8230; &#x2026;</t>"), "<t>&#8230; &#x2026;</t>");
+        assert!(matches!(prepare("<t>plain &amp; simple</t>"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn declaration_is_dropped() {
+        assert_eq!(prepare("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>\n<rss/>"), "\n<rss/>");
+        assert_eq!(prepare("  <?xml version='1.0'?><rss/>"), "<rss/>");
+        assert_eq!(prepare("<?xml-stylesheet href='a'?><rss/>"), "<?xml-stylesheet href='a'?><rss/>");
+    }
+
+    #[test]
+    fn opaque_regions_are_untouched() {
+        let xml = "<a><![CDATA[AT&T &nbsp;]]><!-- a & b &nbsp; --></a>";
+        assert_eq!(prepare(xml), xml);
+        assert_eq!(repair(xml), None);
+        let doctype = "<!DOCTYPE rss [<!ENTITY foo \"&#38; & x\">]><rss version=\"2.0\">&foo;</rss>";
+        assert_eq!(repair(doctype), None);
+    }
+
+    #[test]
+    fn bare_ampersands_are_escaped_on_repair() {
+        assert_eq!(
+            repair("<link>http://e.com/?a=1&b=2</link><t>Q&A; AT&T &</t>").as_deref(),
+            Some("<link>http://e.com/?a=1&amp;b=2</link><t>Q&A; AT&amp;T &amp;</t>")
+        );
+        assert_eq!(repair("<t>&#;&#xZ;&#12</t>").as_deref(), Some("<t>&amp;#;&amp;#xZ;&amp;#12</t>"));
+    }
+
+    #[test]
+    fn rss_version_is_normalised_on_repair() {
+        assert_eq!(repair("<rss><channel/></rss>").as_deref(), Some("<rss version=\"2.0\"><channel/></rss>"));
+        assert_eq!(
+            repair("<rss version=\"0.93\" xmlns:x=\"u\"><channel/></rss>").as_deref(),
+            Some("<rss version=\"2.0\" xmlns:x=\"u\"><channel/></rss>")
+        );
+        assert_eq!(repair("<rss version=\"2.0\"><channel/></rss>"), None);
+        assert_eq!(repair("<rss version='0.91'><channel/></rss>"), None);
+    }
+
+    #[test]
+    fn never_panics_on_truncated_input() {
+        for s in ["&", "&#", "&#x", "&am", "<![CDATA[", "<!--", "<!DOCTYPE [", "<rss", "<?xml", "é&é"] {
+            let _ = prepare(s);
+            let _ = repair(s);
+        }
+    }
+}
