@@ -5,5 +5,9 @@
 //! views with SQL.
 //!
 //! - [`config`]: the TOML file, defaults and validation.
+//! - [`extract`]: HTML bytes → article body text and metadata (pure, synchronous).
+//! - [`inspect`]: runs the extractor over saved pages (`newsdedup inspect article`).
 
 pub mod config;
+pub mod extract;
+pub mod inspect;
