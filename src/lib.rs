@@ -7,6 +7,7 @@
 //! - [`config`]: the TOML file, defaults and validation.
 //! - [`fetch`]: the one HTTP client (politeness, limits, address checks) and URL canonicalisation.
 //! - [`poll`]: feed parsing (bytes → entries with stable keys), poll scheduling, one poll cycle.
+//! - [`extract`]: HTML bytes → article title, body and metadata (pure); [`inspect`] runs it on files.
 //! - [`scrape`]: claim pending articles, fetch and extract their pages, hand them to `ingest`.
 //! - [`dedup`]: normalisation, MinHash/LSH, reprint verification and story-tier scoring (pure).
 //! - [`ingest`]: one article's fingerprint → cluster → store transaction.
@@ -17,9 +18,11 @@
 pub mod app;
 pub mod config;
 pub mod dedup;
+pub mod extract;
 pub mod fetch;
 pub mod http;
 pub mod import;
+pub mod inspect;
 pub mod ingest;
 pub mod maintenance;
 pub mod poll;

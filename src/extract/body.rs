@@ -1,0 +1,103 @@
+//! Chooses the article body: a per-feed CSS rule, a plausible JSON-LD `articleBody`, the main-text pass
+//! (boilerplate removal + dom_smoothie), and, when all of those come back empty, the page's paragraphs.
+
+use super::jsonld::JsonLd;
+use super::{ExtractionMethod, SiteRules, boilerplate, text};
+use dom_query::{Document, Matcher};
+use dom_smoothie::{Config, Readability, TextMode};
+
+/// Fewer words than this from a site rule or the main-text pass means it missed the article.
+const MIN_BODY_WORDS: usize = 25;
+
+pub struct Extracted {
+    pub text: String,
+    pub method: ExtractionMethod,
+}
+
+/// Extracts the body from the parsed page. `html` is the (repaired) source, re-parsed only on the rare
+/// fallback path because the main-text pass consumes `doc`.
+pub fn extract(
+    html: &str,
+    doc: Document,
+    ld: &JsonLd,
+    rules: &SiteRules,
+    warnings: &mut Vec<String>,
+) -> Extracted {
+    for sel in &rules.remove_selectors {
+        match Matcher::new(sel) {
+            Ok(matcher) => doc.select_matcher(&matcher).remove(),
+            Err(_) => warnings.push(format!("remove_selector {sel:?} is not a valid CSS selector")),
+        }
+    }
+    if let Some(sel) = rules.body_selector.as_deref() {
+        match site_rule_text(&doc, sel) {
+            Ok(body) if word_count(&body) >= MIN_BODY_WORDS => {
+                return Extracted { text: body, method: ExtractionMethod::SiteRule };
+            }
+            Ok(_) => warnings
+                .push(format!("body_selector {sel:?} matched no article text; used the generic extractor")),
+            Err(()) => warnings.push(format!("body_selector {sel:?} is not a valid CSS selector")),
+        }
+    }
+
+    let ld_body = ld.body.as_deref().map(text::clean).filter(|b| word_count(b) >= MIN_BODY_WORDS);
+    let main = main_text(doc);
+    if let Some(ld_body) = ld_body {
+        if prefer_json_ld(&ld_body, &main) {
+            return Extracted { text: ld_body, method: ExtractionMethod::JsonLd };
+        }
+    }
+    if word_count(&main) >= MIN_BODY_WORDS {
+        return Extracted { text: main, method: ExtractionMethod::MainText };
+    }
+    warnings.push("main-text extractor found no article; used the page's paragraphs".to_string());
+    let fallback = paragraphs_fallback(html);
+    let text = [fallback, main].into_iter().max_by_key(|t| word_count(t)).unwrap_or_default();
+    Extracted { text, method: ExtractionMethod::MainText }
+}
+
+fn site_rule_text(doc: &Document, sel: &str) -> Result<String, ()> {
+    let matcher = Matcher::new(sel).map_err(|_| ())?;
+    let found = doc.select_matcher(&matcher);
+    let parts: Vec<String> = found.nodes().iter().map(|n| n.formatted_text().to_string()).collect();
+    Ok(text::clean(&parts.join("\n\n")))
+}
+
+/// The readability pass over the cleaned document.
+fn main_text(doc: Document) -> String {
+    boilerplate::strip(&doc);
+    let cfg = Config { text_mode: TextMode::Formatted, ..Config::default() };
+    let Ok(mut readability) = Readability::with_document(doc, None, Some(cfg)) else {
+        return String::new();
+    };
+    match readability.parse() {
+        Ok(article) => text::clean(&article.text_content),
+        Err(_) => String::new(),
+    }
+}
+
+/// JSON-LD bodies are written by the CMS and carry no page chrome, but some are teasers or truncated
+/// for paywalls. Accept one when it is about as long as what the page shows.
+fn prefer_json_ld(ld_body: &str, main: &str) -> bool {
+    let ld_words = word_count(ld_body);
+    let main_words = word_count(main);
+    main_words < MIN_BODY_WORDS || ld_words * 10 >= main_words * 8
+}
+
+/// Last resort for pages the readability scoring rejects: every `<p>` of the cleaned page, else its whole
+/// visible text.
+fn paragraphs_fallback(html: &str) -> String {
+    let doc = Document::from(html);
+    boilerplate::strip(&doc);
+    let paragraphs: Vec<String> =
+        doc.select("body p").nodes().iter().map(|p| p.formatted_text().to_string()).collect();
+    let joined = text::clean(&paragraphs.join("\n\n"));
+    if word_count(&joined) >= MIN_BODY_WORDS {
+        return joined;
+    }
+    doc.select_single("body").nodes().first().map(|b| text::clean(&b.formatted_text())).unwrap_or_default()
+}
+
+pub fn word_count(s: &str) -> usize {
+    s.split_whitespace().count()
+}

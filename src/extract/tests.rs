@@ -1,0 +1,158 @@
+//! Whole-pipeline tests of [`article`] on small crafted pages; the committed real pages are exercised
+//! by `tests/extract_fixtures.rs`.
+
+use super::*;
+
+const PARAGRAPHS: [&str; 4] = [
+    "The city council approved the new transit budget on Tuesday after a debate that lasted well into the night.",
+    "Supporters said the plan would cut commuting times for thousands of residents in the eastern districts.",
+    "Opponents argued that the cost estimates were unrealistic and that fares would have to rise within two years.",
+    "The mayor is expected to sign the measure before the end of the month, according to her spokesperson.",
+];
+
+fn story_html() -> String {
+    PARAGRAPHS.iter().map(|p| format!("<p>{p}</p>")).collect()
+}
+
+fn page(html: &str) -> Result<Article, ExtractError> {
+    article(&Page { html: html.as_bytes(), url: None, content_type: None }, &SiteRules::default())
+}
+
+#[test]
+fn main_text_drops_chrome_and_keeps_the_story() {
+    let html = format!(
+        "<html><head><title>Transit budget passes | City Times</title></head><body>\
+         <nav><a href=/>Home</a><a href=/news>News</a></nav>\
+         <article><h1>Transit budget passes</h1><div class=byline>By Jane Roe</div>{}\
+         <div class=share-tools>Share on Facebook Share on Twitter</div>\
+         <p>Sign up for our daily newsletter to get the best stories in your inbox.</p></article>\
+         <aside class=related><h3>Related</h3><ul><li><a href=/x>Other story one</a></li></ul></aside>\
+         <footer>© 2024 City Times. All rights reserved.</footer></body></html>",
+        story_html()
+    );
+    let a = page(&html).unwrap();
+    assert_eq!(a.extraction_method, ExtractionMethod::MainText);
+    for p in PARAGRAPHS {
+        assert!(a.body.contains(p), "missing {p:?} in {:?}", a.body);
+    }
+    for junk in ["Share on", "newsletter", "Other story", "All rights reserved", "Home"] {
+        assert!(!a.body.contains(junk), "{junk:?} leaked into {:?}", a.body);
+    }
+    assert_eq!(a.body.matches("\n\n").count(), PARAGRAPHS.len() - 1);
+}
+
+#[test]
+fn unclosed_title_falls_back_instead_of_returning_nothing() {
+    let html = format!(
+        "<html><head><title>Transit budget passes\n</head><body><article>{}</article></body></html>",
+        story_html()
+    );
+    let a = page(&html).unwrap();
+    assert!(a.body.contains(PARAGRAPHS[2]), "{:?}", a.body);
+    assert_eq!(a.title.as_deref(), Some("Transit budget passes"));
+    assert!(a.warnings.iter().any(|w| w.contains("<title>")));
+}
+
+#[test]
+fn windows_1252_page_without_charset_declaration() {
+    let mut bytes =
+        b"<html><head><title>Caf\xe9 owners \x93relieved\x94</title></head><body><article>".to_vec();
+    bytes.extend_from_slice(story_html().as_bytes());
+    bytes.extend_from_slice(
+        b"<p>\x93We can finally breathe,\x94 said the owner of the caf\xe9 on the corner of the square.</p>",
+    );
+    bytes.extend_from_slice(b"</article></body></html>");
+    let a =
+        article(&Page { html: &bytes, url: None, content_type: Some("text/html") }, &SiteRules::default())
+            .unwrap();
+    assert_eq!(a.title.as_deref(), Some("Café owners \u{201c}relieved\u{201d}"));
+    assert!(
+        a.body.contains("\u{201c}We can finally breathe,\u{201d} said the owner of the café"),
+        "{:?}",
+        a.body
+    );
+}
+
+#[test]
+fn json_ld_article_body_is_used_when_it_matches_the_page() {
+    let ld_body = PARAGRAPHS.join("\\n\\n");
+    let html = format!(
+        "<html><head><script type=\"application/ld+json\">{{\"@context\":\"https://schema.org\",\"@type\":\"NewsArticle\",\
+         \"headline\":\"Transit budget passes\",\"articleBody\":\"{ld_body}\",\"datePublished\":\"2024-03-05T18:30:00-05:00\",\
+         \"author\":{{\"@type\":\"Person\",\"name\":\"Jane Roe\"}}}}</script></head>\
+         <body><div class=story>{}<div class=promo>Subscribe today for 99 cents</div></div></body></html>",
+        story_html()
+    );
+    let a = page(&html).unwrap();
+    assert_eq!(a.extraction_method, ExtractionMethod::JsonLd);
+    assert_eq!(a.body, PARAGRAPHS.join("\n\n"));
+    assert_eq!(a.published_at.unwrap().to_rfc3339(), "2024-03-05T23:30:00+00:00");
+    assert_eq!(a.authors, vec!["Jane Roe"]);
+}
+
+#[test]
+fn json_ld_teaser_loses_to_the_full_visible_text() {
+    let html = format!(
+        "<html><head><script type=\"application/ld+json\">{{\"@type\":\"NewsArticle\",\"articleBody\":\"{}\"}}</script></head>\
+         <body><article>{}</article></body></html>",
+        PARAGRAPHS[0],
+        story_html()
+    );
+    let a = page(&html).unwrap();
+    assert_eq!(a.extraction_method, ExtractionMethod::MainText);
+    assert!(a.body.contains(PARAGRAPHS[3]));
+}
+
+#[test]
+fn page_without_date_markup_takes_the_url_date() {
+    let url = Url::parse("https://news.example.com/2022/05/08/transit-budget/").unwrap();
+    let html = format!("<html><body><article>{}</article></body></html>", story_html());
+    let a =
+        article(&Page { html: html.as_bytes(), url: Some(&url), content_type: None }, &SiteRules::default())
+            .unwrap();
+    assert_eq!(a.published_at.unwrap().to_rfc3339(), "2022-05-08T00:00:00+00:00");
+    assert_eq!(a.language.as_deref(), Some("en"));
+}
+
+#[test]
+fn site_rules_select_the_body_and_remove_parts() {
+    let html = format!(
+        "<html><body><div id=teaser><p>{}</p></div><div class=txt>{}<p class=ad-note>Sponsored words here.</p></div></body></html>",
+        "A long teaser paragraph that is not part of the story but has many words in it, more than enough to win.".repeat(3),
+        story_html()
+    );
+    let rules = SiteRules {
+        body_selector: Some("div.txt".into()),
+        remove_selectors: vec!["p.ad-note".into(), "[[bad".into()],
+    };
+    let a = article(&Page { html: html.as_bytes(), url: None, content_type: None }, &rules).unwrap();
+    assert_eq!(a.extraction_method, ExtractionMethod::SiteRule);
+    assert_eq!(a.body, PARAGRAPHS.join("\n\n"));
+    assert!(a.warnings.iter().any(|w| w.contains("[[bad")));
+
+    let rules = SiteRules { body_selector: Some("div.missing".into()), remove_selectors: vec![] };
+    let a = article(&Page { html: html.as_bytes(), url: None, content_type: None }, &rules).unwrap();
+    assert_eq!(a.extraction_method, ExtractionMethod::MainText);
+    assert!(a.warnings.iter().any(|w| w.contains("div.missing")));
+}
+
+#[test]
+fn non_html_and_empty_pages_are_errors() {
+    let pdf = Page { html: b"%PDF-1.4 ...", url: None, content_type: Some("application/pdf") };
+    assert!(matches!(article(&pdf, &SiteRules::default()), Err(ExtractError::NotHtml { .. })));
+    let binary = Page { html: &[0x89, b'P', b'N', b'G', 0, 0, 0, 13], url: None, content_type: None };
+    assert!(matches!(article(&binary, &SiteRules::default()), Err(ExtractError::NotHtml { .. })));
+    assert!(matches!(page("<html><body><nav>Home</nav></body></html>"), Err(ExtractError::EmptyBody)));
+}
+
+#[test]
+fn method_names_match_serde() {
+    for m in [
+        ExtractionMethod::JsonLd,
+        ExtractionMethod::SiteRule,
+        ExtractionMethod::MainText,
+        ExtractionMethod::FeedFallback,
+    ] {
+        assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+    }
+}

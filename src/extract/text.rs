@@ -1,0 +1,376 @@
+//! Plain-text cleanup of an extracted body: whitespace normalised per paragraph, one blank line between
+//! paragraphs, and short paragraphs that are page furniture rather than prose dropped (datelines, photo
+//! credits, "Read more:" teasers, newsletter prompts, copyright lines, gallery counters, repeats).
+//!
+//! Only short paragraphs are judged, so a sentence of the story that happens to start with "Read" or
+//! mention a newsletter survives.
+
+/// Paragraphs longer than this (in words) are never dropped by the phrase rules.
+const MAX_FURNITURE_WORDS: usize = 40;
+
+/// Starts of paragraphs that introduce chrome (lower-case).
+const FURNITURE_PREFIXES: &[&str] = &[
+    "advertisement",
+    "story continues below",
+    "article continues below",
+    "continue reading",
+    "read more",
+    "read also",
+    "read next",
+    "also read",
+    "see also",
+    "related:",
+    "related articles",
+    "related stories",
+    "related coverage",
+    "related content",
+    "recommended:",
+    "more:",
+    "more from",
+    "sign up",
+    "subscribe",
+    "follow us",
+    "click here",
+    "share this",
+    "share on",
+    "image copyright",
+    "image caption",
+    "media caption",
+    "image:",
+    "images:",
+    "photo:",
+    "photos:",
+    "photograph:",
+    "picture:",
+    "pictured:",
+    "credit:",
+    "source:",
+    "copyright ©",
+    "copyright (c)",
+    "copyright 19",
+    "copyright 20",
+    "©",
+    "(c) ",
+    "all rights reserved",
+    "this article was originally",
+    "this story was originally",
+    "this article originally",
+    "this story originally",
+    "originally published",
+    "citation:",
+    "this document is subject to copyright",
+    "updated:",
+    "published:",
+    "last updated",
+    "last modified",
+    "posted:",
+    "getty images",
+    "watch:",
+    "listen:",
+    "view comments",
+];
+
+/// Phrases that mark a short paragraph as an appeal or a legal line wherever they occur (lower-case).
+const FURNITURE_PHRASES: &[&str] = &[
+    "sign up for",
+    "subscribe to our",
+    "subscribe now",
+    "our newsletter",
+    "our daily newsletter",
+    "in your inbox",
+    "follow us on",
+    "like us on facebook",
+    "support our journalism",
+    "support independent journalism",
+    "become a member",
+    "download our app",
+    "get our app",
+    "all rights reserved",
+    "©",
+    "this material may not be published",
+    "may not be published, broadcast, rewritten",
+    "click here to",
+    "is subject to copyright",
+];
+
+/// Single words or labels that are player/gallery/widget controls, never prose (lower-case, exact).
+const UI_LABELS: &[&str] = &[
+    "caption",
+    "close",
+    "expand",
+    "enlarge",
+    "advertisement",
+    "ad",
+    "loading",
+    "play",
+    "pause",
+    "next",
+    "previous",
+    "prev",
+    "share",
+    "tweet",
+    "email",
+    "print",
+    "comments",
+    "menu",
+    "search",
+    "skip",
+    "replay",
+    "watch",
+    "listen",
+    "video",
+    "photo",
+    "image",
+    "gallery",
+    "more",
+    "hide caption",
+    "toggle caption",
+    "show caption",
+    "back to top",
+    "scroll to continue",
+    "continue reading",
+    "read more",
+    "advertising",
+];
+
+/// Words that can make up a dateline ("Nov. 20, 2019 Updated: 1:35 a.m. EST").
+const DATELINE_WORDS: &[&str] = &[
+    "jan",
+    "january",
+    "feb",
+    "february",
+    "mar",
+    "march",
+    "apr",
+    "april",
+    "may",
+    "jun",
+    "june",
+    "jul",
+    "july",
+    "aug",
+    "august",
+    "sep",
+    "sept",
+    "september",
+    "oct",
+    "october",
+    "nov",
+    "november",
+    "dec",
+    "december",
+    "mon",
+    "monday",
+    "tue",
+    "tues",
+    "tuesday",
+    "wed",
+    "wednesday",
+    "thu",
+    "thur",
+    "thurs",
+    "thursday",
+    "fri",
+    "friday",
+    "sat",
+    "saturday",
+    "sun",
+    "sunday",
+    "updated",
+    "published",
+    "posted",
+    "modified",
+    "am",
+    "pm",
+    "a",
+    "m",
+    "p",
+    "est",
+    "edt",
+    "cst",
+    "cdt",
+    "pst",
+    "pdt",
+    "mst",
+    "mdt",
+    "gmt",
+    "utc",
+    "bst",
+    "cet",
+    "cest",
+    "ist",
+    "aest",
+    "et",
+    "pt",
+    "ct",
+    "at",
+    "on",
+    "min",
+    "mins",
+    "read",
+    "ago",
+    "hours",
+    "hour",
+    "minutes",
+    "last",
+    "time",
+    "first",
+];
+
+/// Normalises whitespace and drops furniture paragraphs (see the module docs).
+pub fn clean(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut seen: Vec<String> = Vec::new();
+    for para in paragraphs(raw) {
+        if is_furniture(&para) {
+            continue;
+        }
+        // A paragraph repeated verbatim is a caption or pull quote shown twice, not new prose.
+        if para.split_whitespace().count() >= 4 {
+            if seen.contains(&para) {
+                continue;
+            }
+            seen.push(para.clone());
+        }
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        out.push_str(&para);
+    }
+    out
+}
+
+/// Paragraphs of `raw` with whitespace collapsed; single newlines inside a paragraph are kept as line
+/// breaks (lists, poems, addresses).
+pub fn paragraphs(raw: &str) -> Vec<String> {
+    raw.split("\n\n")
+        .map(|p| {
+            p.lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// True for a short paragraph that is page furniture.
+pub fn is_furniture(para: &str) -> bool {
+    let words = para.split_whitespace().count();
+    if words > MAX_FURNITURE_WORDS {
+        return false;
+    }
+    if !para.chars().any(char::is_alphabetic) {
+        return words <= 3; // gallery counters, "1 / 8", stray numbers
+    }
+    let lower = para.to_lowercase();
+    let trimmed = lower.trim_matches(|c: char| !c.is_alphanumeric());
+    if UI_LABELS.contains(&trimmed) || is_counter(trimmed) {
+        return true;
+    }
+    if FURNITURE_PREFIXES.iter().any(|p| starts_with_word(&lower, p))
+        || FURNITURE_PHRASES.iter().any(|p| lower.contains(p))
+    {
+        return true;
+    }
+    is_byline(para, words) || is_dateline(&lower)
+}
+
+/// `prefix` at the start of `text`, not followed by more letters ("subscribe" ≠ "subscribers").
+fn starts_with_word(text: &str, prefix: &str) -> bool {
+    text.strip_prefix(prefix).is_some_and(|rest| {
+        !prefix.ends_with(char::is_alphanumeric) || !rest.starts_with(char::is_alphanumeric)
+    })
+}
+
+/// "Image 1 of 8", "3 of 12", "1of4".
+fn is_counter(lower: &str) -> bool {
+    let rest = lower.trim_start_matches(|c: char| c.is_alphabetic() || c == ' ');
+    let mut parts = rest.split("of").map(str::trim);
+    let first = parts.next().unwrap_or("");
+    let second = parts.next();
+    parts.next().is_none()
+        && !first.is_empty()
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && second.is_some_and(|s| s.trim_start_matches(['/', ' ']).bytes().all(|b| b.is_ascii_digit()))
+        && lower.len() <= 20
+}
+
+/// "By Jane Roe", "By Jane Roe - 11/18/19 11:04 PM EST", "By Jane Roe and John Doe, Reuters".
+fn is_byline(para: &str, words: usize) -> bool {
+    let Some(rest) = para.strip_prefix("By ").or_else(|| para.strip_prefix("BY ")) else { return false };
+    words <= 12
+        && rest.chars().next().is_some_and(char::is_uppercase)
+        && !rest.trim_end().ends_with(['.', '?', '!'])
+}
+
+/// A line made only of dates, times and words such as "Updated".
+fn is_dateline(lower: &str) -> bool {
+    let tokens: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).collect();
+    let has_number = tokens.iter().any(|t| t.bytes().any(|b| b.is_ascii_digit()));
+    has_number
+        && tokens.len() >= 2
+        && tokens.iter().all(|t| {
+            DATELINE_WORDS.contains(t)
+                || t.bytes().all(|b| b.is_ascii_digit())
+                || split_glued(t)
+                    .is_some_and(|(a, b)| DATELINE_WORDS.contains(&a) || DATELINE_WORDS.contains(&b))
+        })
+}
+
+/// "2019updated" → ("2019", "updated"): dates glued to a label by markup without spaces.
+fn split_glued(token: &str) -> Option<(&str, &str)> {
+    let split = token.find(|c: char| c.is_ascii_alphabetic())?;
+    let (a, b) = token.split_at(split);
+    (!a.is_empty() && a.bytes().all(|c| c.is_ascii_digit())).then_some((a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_prose_and_normalises_whitespace() {
+        let raw = "  First   paragraph of the story.\n\n\n\nSecond\tparagraph,\nwith a line break. ";
+        assert_eq!(clean(raw), "First paragraph of the story.\n\nSecond paragraph,\nwith a line break.");
+    }
+
+    #[test]
+    fn drops_furniture_seen_on_news_pages() {
+        for junk in [
+            "Advertisement",
+            "READ MORE: Trump says he will testify",
+            "Nov. 20, 2019Updated: Nov. 20, 2019 1:35 a.m.",
+            "Updated at 1:23 p.m.",
+            "By Justine Coleman - 11/18/19 11:04 PM EST",
+            "Photo: Hau Dinh, AP",
+            "Image 1 of 8",
+            "1of4",
+            "6",
+            "Caption",
+            "The contents of this site are ©2019 Capitol Hill Publishing Corp.",
+            "Sign up for our daily newsletter to get the best stories in your inbox.",
+        ] {
+            assert!(is_furniture(junk), "{junk}");
+        }
+    }
+
+    #[test]
+    fn keeps_sentences_that_merely_resemble_furniture() {
+        for prose in [
+            "By Monday, the river had risen another two metres.",
+            "Read the full report, the agency said, before drawing conclusions about the vaccine.",
+            "More than 200 people attended the vigil on Sunday evening.",
+            "Copyright holders have long argued that the law favours platforms over creators.",
+        ] {
+            assert!(!is_furniture(prose), "{prose}");
+        }
+    }
+
+    #[test]
+    fn repeated_paragraphs_are_dropped() {
+        let raw = "A caption shown twice here.\n\nThe story.\n\nA caption shown twice here.";
+        assert_eq!(clean(raw), "A caption shown twice here.\n\nThe story.");
+    }
+}
