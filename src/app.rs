@@ -104,21 +104,24 @@ impl App {
             }
         }
         loop {
-            let batch = self.store.claim_pending_articles(far_future, 64, chrono::Duration::minutes(10)).await?;
+            let batch =
+                self.store.claim_pending_articles(far_future, 64, chrono::Duration::minutes(10)).await?;
             if batch.is_empty() {
                 break;
             }
-            let reports: Vec<_> = futures_util::stream::iter(batch)
-                .map(|a| self.scraper.scrape(a, true))
-                .buffered(self.settings.scrape.workers.get())
-                .collect()
-                .await;
-            for report in reports {
-                match report? {
+            // Pages are fetched concurrently but stored in claim order (oldest publication first), so
+            // the same feeds always give the same stories.
+            let mut prepared = futures_util::stream::iter(batch)
+                .map(|a| self.scraper.prepare(a, true))
+                .buffered(self.settings.scrape.workers.get());
+            while let Some(p) = prepared.next().await {
+                match self.scraper.commit(p?).await? {
                     ScrapeReport::Ingested(Outcome::Stored { .. }) => summary.articles_stored += 1,
                     ScrapeReport::Ingested(Outcome::Duplicate { .. }) => summary.duplicates += 1,
                     ScrapeReport::Ingested(Outcome::AlreadyStored) => {}
-                    ScrapeReport::Retry { .. } | ScrapeReport::Failed { .. } => summary.fallbacks_or_failures += 1,
+                    ScrapeReport::Retry { .. } | ScrapeReport::Failed { .. } => {
+                        summary.fallbacks_or_failures += 1
+                    }
                 }
             }
         }

@@ -22,6 +22,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the service: poll feeds, scrape, cluster, store. Stops on SIGTERM or Ctrl-C.
+    Run {
+        #[arg(long, default_value = "config/feeds.toml")]
+        config: PathBuf,
+        /// Poll every feed once, process every pending article, print a summary and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Run the article extractor on a saved page, a directory of pages, or a URL, and print JSON.
+    Inspect {
+        #[command(subcommand)]
+        what: InspectWhat,
+    },
     /// Validate a config file without touching the network or the database.
     CheckConfig {
         #[arg(long, default_value = "config/feeds.toml")]
@@ -38,6 +51,21 @@ enum Command {
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
         url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum InspectWhat {
+    /// PATH_OR_URL: an .html/.html.gz file (one JSON object), a directory of them (JSON lines with an
+    /// `id` per file stem), or an http(s) URL fetched through the service's HTTP client.
+    Article {
+        path_or_url: String,
+        /// Base URL of a saved page, to resolve its relative links.
+        #[arg(long)]
+        url: Option<url::Url>,
+        /// Config whose [fetch] settings apply to URLs (defaults otherwise).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -74,6 +102,10 @@ fn init_tracing() {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Run { config, once } => run_service(&config, once).await,
+        Command::Inspect { what: InspectWhat::Article { path_or_url, url, config } } => {
+            inspect_article(&path_or_url, url.as_ref(), config.as_deref()).await
+        }
         Command::CheckConfig { config } => {
             let settings = Settings::load(&config)?;
             println!("{}: ok ({} feeds)", config.display(), settings.feeds.len());
@@ -91,6 +123,95 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Healthcheck { url } => healthcheck(&url).await,
     }
+}
+
+async fn run_service(config: &std::path::Path, once: bool) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(config)?;
+    let app = newsdedup::app::App::build(settings).await.context("starting newsdedup")?;
+    if once {
+        let summary = app.run_once().await?;
+        println!("{summary}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        trigger.cancel();
+    });
+    app.run(shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+async fn inspect_article(
+    target: &str,
+    base: Option<&url::Url>,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    use newsdedup::extract::{self, Page, SiteRules};
+    use std::io::Write;
+    let path = std::path::Path::new(target);
+    if path.is_dir() {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let summary = newsdedup::inspect::inspect_dir(path, &mut out)?;
+        out.flush()?;
+        eprintln!(
+            "{} pages, {} with an empty body, {} errors, {:.2}s",
+            summary.pages,
+            summary.empty_bodies,
+            summary.errors.len(),
+            summary.elapsed.as_secs_f64()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let article = match url::Url::parse(target) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {
+            let fetch_cfg = match config {
+                Some(c) => Settings::load(c)?.fetch,
+                None => newsdedup::config::FetchConfig::default(),
+            };
+            let fetcher = newsdedup::fetch::Fetcher::new(&fetch_cfg)?;
+            let resp =
+                fetcher.fetch(&newsdedup::fetch::Request::new(&url, newsdedup::fetch::Kind::Page)).await?;
+            let page = Page {
+                html: &resp.body,
+                url: Some(&resp.final_url),
+                content_type: resp.content_type.as_deref(),
+            };
+            extract::article(&page, &SiteRules::default())?
+        }
+        _ => newsdedup::inspect::inspect_file(path, base)?,
+    };
+    println!("{}", serde_json::to_string_pretty(&article)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn healthcheck(url: &str) -> anyhow::Result<ExitCode> {

@@ -22,9 +22,23 @@ const MAX_FUTURE_SKEW_HOURS: i64 = 24;
 pub enum ScrapeReport {
     Ingested(Outcome),
     /// The page failed; it will be tried again at the given time.
-    Retry { at: DateTime<Utc>, error: String },
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
     /// Neither the page nor the feed gave any text.
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
+}
+
+/// A claimed article after its page was fetched and extracted.
+#[derive(Debug)]
+pub enum Prepared {
+    /// Content ready to be ingested.
+    Ready { article_id: i64, content: Box<Content> },
+    /// Nothing to ingest (retry scheduled, or given up).
+    Done(ScrapeReport),
 }
 
 /// Fetches and extracts pages; cheap to clone.
@@ -51,20 +65,51 @@ impl Scraper {
             .iter()
             .filter_map(|(url, id)| {
                 let f = by_url.get(url.as_str())?;
-                Some((*id, SiteRules { body_selector: f.body_selector.clone(), remove_selectors: f.remove_selectors.clone() }))
+                Some((
+                    *id,
+                    SiteRules {
+                        body_selector: f.body_selector.clone(),
+                        remove_selectors: f.remove_selectors.clone(),
+                    },
+                ))
             })
             .collect();
         Scraper { fetcher, ingestor, cfg, rules: Arc::new(rules) }
     }
 
-    /// Scrapes one claimed article. With `final_attempt`, a failed page falls back to the feed's
-    /// content at once instead of being retried later (`--once` uses it).
-    #[tracing::instrument(name = "scrape", skip_all, fields(article_id = a.article_id, url = a.url.as_deref().unwrap_or("")))]
+    /// Scrapes one claimed article: [`Scraper::prepare`] then [`Scraper::commit`].
     pub async fn scrape(&self, a: PendingArticle, final_attempt: bool) -> Result<ScrapeReport, IngestError> {
+        let prepared = self.prepare(a, final_attempt).await?;
+        self.commit(prepared).await
+    }
+
+    /// Stores a prepared article (one transaction), or passes on what already happened to it.
+    pub async fn commit(&self, prepared: Prepared) -> Result<ScrapeReport, IngestError> {
+        match prepared {
+            Prepared::Ready { article_id, content } => {
+                let outcome = self.ingestor.ingest(Target::Pending { article_id }, *content).await?;
+                Ok(ScrapeReport::Ingested(outcome))
+            }
+            Prepared::Done(report) => Ok(report),
+        }
+    }
+
+    /// Fetches and extracts one claimed article's page; a failure is recorded (retry or give-up)
+    /// here. With `final_attempt`, a failed page falls back to the feed's content at once instead of
+    /// being retried later (`--once` uses it). Pages can be prepared concurrently and committed in
+    /// claim order, which keeps `--once` deterministic.
+    #[tracing::instrument(name = "scrape", skip_all, fields(article_id = a.article_id, url = a.url.as_deref().unwrap_or("")))]
+    pub async fn prepare(&self, a: PendingArticle, final_attempt: bool) -> Result<Prepared, IngestError> {
         let Some(url) = a.url.as_deref().and_then(|u| Url::parse(u).ok()) else {
             return self.fall_back(&a, "the entry has no usable link").await;
         };
-        let req = Request { url: &url, etag: None, last_modified: None, allow_file: a.allow_file, kind: Kind::Page };
+        let req = Request {
+            url: &url,
+            etag: None,
+            last_modified: None,
+            allow_file: a.allow_file,
+            kind: Kind::Page,
+        };
         let fetched_at = Utc::now();
         let resp = match self.fetcher.fetch(&req).await {
             Ok(r) => r,
@@ -76,7 +121,7 @@ impl Scraper {
                     tracing::warn!(%error, retry_at = %at, "page fetch failed; will retry");
                     self.ingestor.store().record_scrape_failure(a.article_id, &error, at).await?;
                     metrics::counter!(telemetry::PAGES_FETCHED, "outcome" => "retry").increment(1);
-                    return Ok(ScrapeReport::Retry { at, error });
+                    return Ok(Prepared::Done(ScrapeReport::Retry { at, error }));
                 }
                 tracing::warn!(%error, "page fetch failed; using the feed's content");
                 return self.fall_back(&a, &error).await;
@@ -107,7 +152,9 @@ impl Scraper {
             .filter(|c| plausible_canonical(c, &resp.final_url))
             .map(fetch::canonicalize)
             .unwrap_or_else(|| fetch::canonicalize(&resp.final_url));
-        let published = article.published_at.filter(|d| *d <= fetched_at + chrono::Duration::hours(MAX_FUTURE_SKEW_HOURS));
+        let published = article
+            .published_at
+            .filter(|d| *d <= fetched_at + chrono::Duration::hours(MAX_FUTURE_SKEW_HOURS));
         let content = Content {
             title: article.title.clone().or_else(|| a.feed_title.clone()),
             body: article.body,
@@ -130,18 +177,17 @@ impl Scraper {
                 html_zstd,
             }),
         };
-        let outcome = self.ingestor.ingest(Target::Pending { article_id: a.article_id }, content).await?;
-        Ok(ScrapeReport::Ingested(outcome))
+        Ok(Prepared::Ready { article_id: a.article_id, content: Box::new(content) })
     }
 
     /// Stores the feed's own text for an article whose page could not be used.
-    async fn fall_back(&self, a: &PendingArticle, reason: &str) -> Result<ScrapeReport, IngestError> {
+    async fn fall_back(&self, a: &PendingArticle, reason: &str) -> Result<Prepared, IngestError> {
         let Some(body) = a.feed_content.as_deref().filter(|c| !c.trim().is_empty()) else {
             let error = format!("{reason}; the feed gave no content either");
             tracing::warn!(%error, "article dropped");
             self.ingestor.store().record_article_failed(a.article_id, &error).await?;
             metrics::counter!(telemetry::PAGES_FETCHED, "outcome" => "failed").increment(1);
-            return Ok(ScrapeReport::Failed { error });
+            return Ok(Prepared::Done(ScrapeReport::Failed { error }));
         };
         metrics::counter!(telemetry::PAGES_FETCHED, "outcome" => "fallback").increment(1);
         let now = Utc::now();
@@ -157,8 +203,7 @@ impl Scraper {
             fetched_at: now,
             ..Content::default()
         };
-        let outcome = self.ingestor.ingest(Target::Pending { article_id: a.article_id }, content).await?;
-        Ok(ScrapeReport::Ingested(outcome))
+        Ok(Prepared::Ready { article_id: a.article_id, content: Box::new(content) })
     }
 
     fn retry_delay(&self, attempts: u32, retry_after: Option<std::time::Duration>) -> chrono::Duration {
@@ -197,16 +242,25 @@ mod tests {
     #[test]
     fn event_time_prefers_page_then_feed_then_fetch() {
         let fetched = t("2022-05-10T00:00:00Z");
-        assert_eq!(event_time(Some(t("2022-05-08T00:00:00Z")), Some(t("2022-05-09T00:00:00Z")), fetched), t("2022-05-08T00:00:00Z"));
+        assert_eq!(
+            event_time(Some(t("2022-05-08T00:00:00Z")), Some(t("2022-05-09T00:00:00Z")), fetched),
+            t("2022-05-08T00:00:00Z")
+        );
         assert_eq!(event_time(None, Some(t("2022-05-09T00:00:00Z")), fetched), t("2022-05-09T00:00:00Z"));
         assert_eq!(event_time(None, None, fetched), fetched);
-        assert_eq!(event_time(Some(t("2030-01-01T00:00:00Z")), None, fetched), fetched, "future dates are not trusted");
+        assert_eq!(
+            event_time(Some(t("2030-01-01T00:00:00Z")), None, fetched),
+            fetched,
+            "future dates are not trusted"
+        );
     }
 
     #[test]
     fn front_page_canonicals_are_ignored() {
         let page = Url::parse("https://news.example/2022/05/08/story").ok();
-        let ok = |s: &str| Url::parse(s).map(|u| plausible_canonical(&u, page.as_ref().unwrap_or(&u))).unwrap_or(false);
+        let ok = |s: &str| {
+            Url::parse(s).map(|u| plausible_canonical(&u, page.as_ref().unwrap_or(&u))).unwrap_or(false)
+        };
         assert!(ok("https://news.example/2022/05/08/story"));
         assert!(!ok("https://news.example/"));
         assert!(!ok("https://news.example"));

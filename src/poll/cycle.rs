@@ -62,7 +62,9 @@ impl Poller {
         let bounds = Bounds::from_config(&self.cfg);
         let url = match Url::parse(&due.url) {
             Ok(u) => u,
-            Err(e) => return self.fail(&due, timing, bounds, format!("invalid feed URL: {e}"), false, None).await,
+            Err(e) => {
+                return self.fail(&due, timing, bounds, format!("invalid feed URL: {e}"), false, None).await;
+            }
         };
         let allow_file = url.scheme() == "file";
         let req = Request {
@@ -94,13 +96,16 @@ impl Poller {
         let body = resp.body.clone();
         let content_type = resp.content_type.clone();
         let base = resp.final_url.clone();
-        let parsed = tokio::task::spawn_blocking(move || parse::parse(&body, content_type.as_deref(), &base)).await;
+        let parsed =
+            tokio::task::spawn_blocking(move || parse::parse(&body, content_type.as_deref(), &base)).await;
         let parsed: ParsedFeed = match parsed {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => {
                 return self.fail(&due, timing, bounds, format!("cannot parse feed: {e}"), true, None).await;
             }
-            Err(e) => return self.fail(&due, timing, bounds, format!("parser crashed: {e}"), true, None).await,
+            Err(e) => {
+                return self.fail(&due, timing, bounds, format!("parser crashed: {e}"), true, None).await;
+            }
         };
         let mut result = hints(schedule::Outcome::Fetched);
         result.ttl = parsed.ttl;
@@ -143,7 +148,6 @@ impl Poller {
     }
 }
 
-
 /// Entries in publication order (oldest first), so that the scrape queue sees originals first.
 fn new_entries(parsed: &ParsedFeed, allow_file: bool) -> Vec<NewEntry> {
     let mut entries: Vec<NewEntry> = parsed
@@ -158,7 +162,7 @@ fn new_entries(parsed: &ParsedFeed, allow_file: bool) -> Vec<NewEntry> {
             allow_file: allow_file && e.link.as_ref().is_some_and(|l| l.scheme() == "file"),
         })
         .collect();
-    entries.sort_by(|a, b| a.published_at.cmp(&b.published_at));
+    entries.sort_by_key(|e| e.published_at);
     entries
 }
 

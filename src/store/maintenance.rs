@@ -22,15 +22,24 @@ pub struct Evicted {
 impl Store {
     /// The retention cutoff: `retention` before the newest article (or before now, if that is
     /// earlier), so that a backfill of old news is measured against its own time, not the wall clock.
-    pub async fn retention_cutoff(&self, retention: chrono::Duration) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub async fn retention_cutoff(
+        &self,
+        retention: chrono::Duration,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let newest: Option<DateTime<Utc>> =
-            sqlx::query_scalar("SELECT max(event_at) FROM article_fingerprints").fetch_one(&self.pool).await?;
+            sqlx::query_scalar("SELECT max(event_at) FROM article_fingerprints")
+                .fetch_one(&self.pool)
+                .await?;
         Ok(newest.map(|n| n.min(Utc::now()) - retention))
     }
 
     /// Evicts index data of articles with `event_at < cutoff`, and raw pages fetched before
     /// `raw_cutoff`.
-    pub async fn evict(&self, cutoff: DateTime<Utc>, raw_cutoff: Option<DateTime<Utc>>) -> Result<Evicted, StoreError> {
+    pub async fn evict(
+        &self,
+        cutoff: DateTime<Utc>,
+        raw_cutoff: Option<DateTime<Utc>>,
+    ) -> Result<Evicted, StoreError> {
         let mut out = Evicted::default();
         loop {
             let mut tx = self.pool.begin().await?;
@@ -50,7 +59,8 @@ impl Store {
             let mut counts: BTreeMap<String, i32> = BTreeMap::new();
             for r in rows {
                 ids.push(r.get::<i64, _>("article_id"));
-                if let Some(serde_json::Value::Object(terms)) = r.get::<Option<serde_json::Value>, _>("terms") {
+                if let Some(serde_json::Value::Object(terms)) = r.get::<Option<serde_json::Value>, _>("terms")
+                {
                     for term in terms.keys() {
                         *counts.entry(term.clone()).or_insert(0) += 1;
                     }
@@ -65,14 +75,20 @@ impl Store {
             .bind(&decrements)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM term_df WHERE term = ANY($1) AND df <= 0").bind(&terms).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM term_df WHERE term = ANY($1) AND df <= 0")
+                .bind(&terms)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "UPDATE article_fingerprints SET terms_counted = false, shingles = NULL WHERE article_id = ANY($1)",
             )
             .bind(&ids)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM lsh_bands WHERE article_id = ANY($1)").bind(&ids).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM lsh_bands WHERE article_id = ANY($1)")
+                .bind(&ids)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("UPDATE corpus_stats SET doc_count = greatest(doc_count - $1, 0)")
                 .bind(ids.len() as i64)
                 .execute(&mut *tx)
