@@ -4,4 +4,6 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`.
 
 mod ingest;
+mod pipeline;
+mod server;
 mod support;

@@ -11,7 +11,6 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 pub struct TestDb {
     pub store: Store,
-    pub url: String,
     name: String,
     admin_url: String,
 }
@@ -37,7 +36,7 @@ impl TestDb {
         let admin_url = with_database(&server_url(), "postgres");
         let url = with_database(&server_url(), &name);
         let store = Store::open(&url, 4).await.expect("test database opens and migrates");
-        TestDb { store, url, name, admin_url }
+        TestDb { store, name, admin_url }
     }
 
     /// Drops the database; call at the end of a passing test.

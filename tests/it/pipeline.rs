@@ -1,0 +1,131 @@
+//! The whole pipeline against a local HTTP server: three feeds (RSS 2.0, Atom, JSON Feed) carrying the
+//! five seeds and unrelated articles, plus feeds that fail, observed through the consumer views.
+
+use crate::server::TestServer;
+use crate::support::TestDb;
+use newsdedup::app::App;
+use newsdedup::config::Settings;
+use sqlx::Row;
+
+fn settings(server: &TestServer, feeds: &[&str]) -> Settings {
+    let mut text = String::from(
+        "[fetch]\nallow_private_networks = true\nper_host_delay_ms = 0\nper_host_concurrency = 4\ntimeout_secs = 5\n\
+         [http]\nlisten = \"\"\n",
+    );
+    for f in feeds {
+        text.push_str(&format!("[[feeds]]\nurl = \"{}\"\n", server.url(f)));
+    }
+    Settings::parse(&text, std::path::Path::new("tests/pipeline.toml")).expect("test config is valid")
+}
+
+/// `(url file name, story_id, near_duplicate_of's file name)` for every stored article.
+async fn stored(db: &TestDb) -> Vec<(String, i64, Option<String>)> {
+    sqlx::query(
+        "SELECT sa.url, sa.story_id, o.url AS original FROM story_articles sa
+         LEFT JOIN articles o ON o.article_id = sa.near_duplicate_of ORDER BY sa.url",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .expect("query")
+    .into_iter()
+    .map(|r| {
+        let name = |u: String| u.rsplit('/').next().unwrap_or_default().trim_end_matches(".html").to_owned();
+        (name(r.get("url")), r.get("story_id"), r.get::<Option<String>, _>("original").map(name))
+    })
+    .collect()
+}
+
+#[tokio::test]
+async fn feeds_to_stories_end_to_end() {
+    let server = TestServer::start().await;
+    server.fail("/error500.xml", 500);
+    let db = TestDb::new().await;
+    let cfg = settings(&server, &["/rss.xml", "/atom.xml", "/feed.json", "/broken.xml", "/error500.xml"]);
+    let app = App::with_store(cfg.clone(), db.store.clone()).await.expect("app builds");
+
+    let first = app.run_once().await.expect("first cycle");
+    assert_eq!((first.feeds_polled, first.feeds_failed), (5, 2), "{first:?}");
+    assert_eq!(first.articles_stored, 13, "{first:?}");
+
+    let rows = stored(&db).await;
+    assert_eq!(rows.len(), 13, "{rows:?}");
+    let story = |name: &str| {
+        rows.iter().find(|r| r.0 == name).map(|r| r.1).unwrap_or_else(|| panic!("{name} stored: {rows:?}"))
+    };
+    let seeds = ["seed-000", "seed-001", "seed-002", "seed-003", "seed-004"];
+    let seed_story = story("seed-001");
+    for s in seeds {
+        assert_eq!(story(s), seed_story, "{s}: {rows:?}");
+    }
+    let members: Vec<_> = rows.iter().filter(|r| r.1 == seed_story).map(|r| r.0.as_str()).collect();
+    assert_eq!(members, seeds, "no unrelated article in the seed story");
+    let r002 = rows.iter().find(|r| r.0 == "seed-002").expect("002");
+    assert_eq!(r002.2.as_deref(), Some("seed-001"), "002 reprints 001");
+    let reprint = rows.iter().find(|r| r.0 == "other-feathered-dinosaur-reprint").expect("reprint");
+    assert_eq!(reprint.2.as_deref(), Some("other-feathered-dinosaur"));
+
+    let count: i32 = sqlx::query_scalar("SELECT article_count FROM story_clusters WHERE story_id = $1")
+        .bind(seed_story)
+        .fetch_one(db.store.pool())
+        .await
+        .expect("story row");
+    assert_eq!(count, 5);
+
+    // The failing feeds are recorded with their reason and scheduled for a retry; nothing from the
+    // broken feed was stored.
+    let failed: Vec<(String, String, i32)> = sqlx::query_as(
+        "SELECT url, last_error, consecutive_failures FROM feeds WHERE last_error IS NOT NULL ORDER BY url",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .expect("feeds");
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(failed.iter().any(|f| f.0.ends_with("/broken.xml") && f.1.contains("parse")), "{failed:?}");
+    assert!(failed.iter().any(|f| f.0.ends_with("/error500.xml") && f.1.contains("500")), "{failed:?}");
+    assert!(failed.iter().all(|f| f.2 == 1));
+    let broken_entries: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM articles WHERE url LIKE '%broken-feed-entry%'")
+            .fetch_one(db.store.pool())
+            .await
+            .expect("count");
+    assert_eq!(broken_entries, 0);
+
+    // Second cycle: the healthy feeds answer 304, nothing new is stored, stories are unchanged.
+    let second = app.run_once().await.expect("second cycle");
+    assert_eq!(second.feeds_not_modified, 3, "{second:?}");
+    assert_eq!((second.new_entries, second.articles_stored), (0, 0), "{second:?}");
+    assert_eq!(server.hits("/rss.xml"), (2, 1));
+    assert_eq!(stored(&db).await, rows, "idempotent");
+    let pages_fetched: u32 =
+        ["seed-001", "seed-002"].iter().map(|s| server.hits(&format!("/articles/{s}.html")).0).sum();
+    assert_eq!(pages_fetched, 2, "each page is fetched once");
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_feed_that_recovers_is_polled_normally() {
+    let server = TestServer::start().await;
+    server.fail("/rss.xml", 503);
+    let db = TestDb::new().await;
+    let app = App::with_store(settings(&server, &["/rss.xml"]), db.store.clone()).await.expect("app");
+    let first = app.run_once().await.expect("cycle");
+    assert_eq!(first.feeds_failed, 1);
+    let next: (chrono::DateTime<chrono::Utc>, i32) =
+        sqlx::query_as("SELECT next_check_at, consecutive_failures FROM feeds")
+            .fetch_one(db.store.pool())
+            .await
+            .expect("row");
+    assert!(next.0 > chrono::Utc::now(), "retry is scheduled in the future");
+    assert_eq!(next.1, 1);
+
+    server.recover("/rss.xml");
+    let second = app.run_once().await.expect("cycle");
+    assert_eq!((second.feeds_failed, second.articles_stored), (0, 5), "{second:?}");
+    let (failures, error): (i32, Option<String>) =
+        sqlx::query_as("SELECT consecutive_failures, last_error FROM feeds")
+            .fetch_one(db.store.pool())
+            .await
+            .expect("row");
+    assert_eq!((failures, error), (0, None));
+    db.cleanup().await;
+}
