@@ -5,9 +5,8 @@ use ego_tree::NodeRef;
 use scraper::{Html, Node};
 
 /// Elements whose content is never text a reader sees.
-const SKIPPED: &[&str] = &[
-    "script", "style", "noscript", "template", "head", "iframe", "object", "embed", "svg", "math", "button",
-];
+const SKIPPED: &[&str] =
+    &["script", "style", "noscript", "template", "head", "iframe", "embed", "svg", "math", "button"];
 
 /// Elements that end a paragraph.
 const BLOCKS: &[&str] = &[
