@@ -325,3 +325,34 @@ fn without_fragment(url: &Url) -> Url {
     u.set_fragment(None);
     u
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every hop (the first and each redirect target) goes through `check_target`; IP literals never
+    /// reach the resolver, so this is where they are refused.
+    #[test]
+    fn hop_targets_are_checked() {
+        let strict = Fetcher::new(&crate::config::FetchConfig::default()).expect("client builds");
+        let check = |f: &Fetcher, s: &str| f.check_target(&Url::parse(s).expect("test URL parses"));
+        for blocked in
+            ["http://10.0.0.1/", "http://[fe80::1]/", "http://[::ffff:192.168.0.1]/", "http://0x7f.1/"]
+        {
+            match check(&strict, blocked) {
+                Err(FetchError::BlockedAddress { addr, .. }) => assert!(is_non_public(addr)),
+                other => panic!("{blocked}: expected BlockedAddress, got {other:?}"),
+            }
+        }
+        assert_eq!(check(&strict, "https://93.184.216.34/a").expect("public literal"), "93.184.216.34");
+        assert_eq!(check(&strict, "https://Example.COM/a").expect("names go to the resolver"), "example.com");
+        assert!(matches!(check(&strict, "file:///etc/passwd"), Err(FetchError::UnsupportedScheme { .. })));
+
+        let open = Fetcher::new(&crate::config::FetchConfig {
+            allow_private_networks: true,
+            ..crate::config::FetchConfig::default()
+        })
+        .expect("client builds");
+        assert!(check(&open, "http://10.0.0.1/").is_ok());
+    }
+}

@@ -80,7 +80,26 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> (String, &'static Enc
         }
     };
     let (text, _) = encoding.decode_without_bom_handling(bytes);
-    (text.into_owned(), encoding)
+    (demoronize(text.into_owned()), encoding)
+}
+
+/// C1 control characters (U+0080–U+009F) never belong in feed text; they appear when windows-1252
+/// bytes such as 0x92 (’) were converted to Unicode as if they were ISO-8859-1. Map them back to the
+/// windows-1252 characters they were meant to be, as feedparser does.
+fn demoronize(text: String) -> String {
+    if !text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
+        return text;
+    }
+    text.chars()
+        .map(|c| match u8::try_from(u32::from(c)) {
+            Ok(b @ 0x80..=0x9f) => {
+                let byte = [b];
+                let (decoded, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
+                decoded.chars().next().unwrap_or(c)
+            }
+            _ => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -118,6 +137,12 @@ mod tests {
         let (text, enc) = decode(bytes, None);
         assert_eq!(enc, UTF_8);
         assert!(text.contains("café"));
+    }
+
+    #[test]
+    fn c1_controls_become_windows_1252() {
+        let (text, _) = decode("<a>don\u{92}t \u{93}quote\u{94}</a>".as_bytes(), None);
+        assert_eq!(text, "<a>don’t “quote”</a>");
     }
 
     #[test]

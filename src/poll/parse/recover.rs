@@ -1,9 +1,10 @@
 //! Repairs for the XML mistakes real feeds make, applied to the decoded text before feed-rs sees it.
 //!
 //! - [`prepare`] (always): drops the XML declaration, whose `encoding` no longer applies once the text
-//!   is UTF-8 (feed-rs would otherwise decode it a second time), and turns HTML named entities such as
+//!   is UTF-8 (feed-rs would otherwise decode it a second time); turns HTML named entities such as
 //!   `&nbsp;`, which XML does not define and quick-xml keeps literally, into numeric references —
-//!   exactly what a DTD-aware parser would have produced.
+//!   exactly what a DTD-aware parser would have produced; and reads Atom 0.3 as Atom 1.0 (feed-rs knows
+//!   only the 1.0 namespace and would silently return no entries).
 //! - [`repair`] (only after a strict parse failed): escapes a bare `&` that starts no valid reference
 //!   (quick-xml rejects it; think `?a=1&b=2` in a link), and gives an `<rss>` root of an unknown version
 //!   the version feed-rs dispatches on.
@@ -19,21 +20,71 @@ const XML_ENTITIES: [&str; 5] = ["amp", "lt", "gt", "quot", "apos"];
 /// The always-safe preparation; see the module documentation.
 pub fn prepare(xml: &str) -> Cow<'_, str> {
     let body = strip_declaration(xml);
-    match rewrite_references(body, false) {
+    let referenced = match rewrite_references(body, false) {
         Cow::Borrowed(_) => Cow::Borrowed(body),
         Cow::Owned(s) => Cow::Owned(s),
+    };
+    let upgraded = match upgrade_atom03(&referenced) {
+        Some(upgraded) => Cow::Owned(upgraded),
+        None => referenced,
+    };
+    match alias_rss_namespaces(&upgraded) {
+        Some(aliased) => Cow::Owned(aliased),
+        None => upgraded,
     }
+}
+
+const ATOM03_NS: &str = "http://purl.org/atom/ns#";
+const ATOM10_NS: &str = "http://www.w3.org/2005/Atom";
+
+/// Atom 0.3 differs from 1.0 mostly in its namespace and in MIME types for text constructs
+/// (`type="text/plain"`, `type="application/xhtml+xml"`), which feed-rs rejects as unknown.
+fn upgrade_atom03(xml: &str) -> Option<String> {
+    if !xml.contains(ATOM03_NS) {
+        return None;
+    }
+    Some(map_text_types(&xml.replace(ATOM03_NS, ATOM10_NS)))
+}
+
+/// Namespaces that name RSS but that feed-rs does not know: the RSS 0.90 namespace and the two
+/// default namespaces some RSS 2.0 publishers declared. All read as the RSS namespace feed-rs uses.
+const RSS_ALIASES: [&str; 3] = [
+    "http://my.netscape.com/rdf/simple/0.9/",
+    "http://backend.userland.com/rss2",
+    "http://blogs.law.harvard.edu/tech/rss",
+];
+const RSS_NS: &str = "http://purl.org/rss/1.0/";
+
+fn alias_rss_namespaces(xml: &str) -> Option<String> {
+    let mut out: Option<String> = None;
+    for alias in RSS_ALIASES {
+        for q in ['"', '\''] {
+            let quoted = format!("{q}{alias}{q}");
+            if out.as_deref().unwrap_or(xml).contains(&quoted) {
+                out = Some(out.as_deref().unwrap_or(xml).replace(&quoted, &format!("{q}{RSS_NS}{q}")));
+            }
+        }
+    }
+    out
+}
+
+/// MIME-typed text constructs in the Atom 1.0 vocabulary feed-rs accepts.
+fn map_text_types(xml: &str) -> String {
+    let mut out = xml.to_owned();
+    for q in ['"', '\''] {
+        for (from, to) in [("text/plain", "text"), ("application/xhtml+xml", "xhtml"), ("", "text")] {
+            out = out.replace(&format!("type={q}{from}{q}"), &format!("type={q}{to}{q}"));
+        }
+    }
+    out
 }
 
 /// The lenient rewrite tried when the strict parse failed; `None` if it changes nothing.
 pub fn repair(xml: &str) -> Option<String> {
     let escaped = rewrite_references(xml, true);
-    let versioned = fix_rss_version(&escaped);
-    match (escaped, versioned) {
-        (_, Some(v)) => Some(v),
-        (Cow::Owned(e), None) => Some(e),
-        (Cow::Borrowed(_), None) => None,
-    }
+    let versioned = fix_rss_version(&escaped).map_or(escaped, Cow::Owned);
+    let typed = map_text_types(&versioned);
+    (typed != xml).then_some(typed)
 }
 
 fn strip_declaration(xml: &str) -> &str {
@@ -117,7 +168,20 @@ fn classify_reference(s: &str, escape_bare: bool) -> (usize, Option<String>) {
         };
         let len = digits.bytes().take_while(|b| char::from(*b).is_digit(radix)).count();
         let well_formed = len > 0 && digits[len..].starts_with(';');
-        return if well_formed { (s.len() - digits.len() + len + 1, None) } else { bare() };
+        if !well_formed {
+            return bare();
+        }
+        let span = s.len() - digits.len() + len + 1;
+        // `&#146;` and friends: C1 controls written for the windows-1252 characters they stand for there.
+        let c1 = u32::from_str_radix(&digits[..len], radix).ok().and_then(|v| u8::try_from(v).ok());
+        return match c1 {
+            Some(b @ 0x80..=0x9f) => {
+                let byte = [b];
+                let (decoded, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
+                (span, decoded.chars().next().map(|c| format!("&#{};", u32::from(c))))
+            }
+            _ => (span, None),
+        };
     }
     let name_len = body.bytes().take_while(|b| b.is_ascii_alphanumeric()).count();
     let starts_alpha = body.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
@@ -212,6 +276,31 @@ mod tests {
         );
         assert_eq!(repair("<rss version=\"2.0\"><channel/></rss>"), None);
         assert_eq!(repair("<rss version='0.91'><channel/></rss>"), None);
+    }
+
+    #[test]
+    fn c1_character_references_mean_windows_1252() {
+        assert_eq!(
+            prepare("<t>don&#146;t &#x93;q&#x94; &#8217;</t>"),
+            "<t>don&#8217;t &#8220;q&#8221; &#8217;</t>"
+        );
+    }
+
+    #[test]
+    fn rss_namespace_aliases() {
+        assert_eq!(
+            prepare("<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\"/>"),
+            "<rss version=\"2.0\" xmlns=\"http://purl.org/rss/1.0/\"/>"
+        );
+    }
+
+    #[test]
+    fn atom_03_reads_as_atom_10() {
+        let xml = "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><title type=\"text/plain\">t</title></feed>";
+        assert_eq!(
+            prepare(xml),
+            "<feed version=\"0.3\" xmlns=\"http://www.w3.org/2005/Atom\"><title type=\"text\">t</title></feed>"
+        );
     }
 
     #[test]

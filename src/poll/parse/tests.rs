@@ -194,3 +194,22 @@ fn entries_stay_in_document_order() {
     let keys: Vec<String> = parse_str(xml).entries.into_iter().map(|e| e.key).collect();
     assert_eq!(keys, ["3", "1", "2"]);
 }
+
+#[test]
+fn deeply_nested_xml_neither_overflows_nor_hangs() {
+    let depth = 50_000;
+    let xml = format!(
+        "<rss version=\"2.0\" xmlns:x=\"urn:x\"><channel><item><guid>deep</guid><title>T</title>{}x{}\
+         <description>{}text{}</description></item></channel></rss>",
+        "<x:a>".repeat(depth),
+        "</x:a>".repeat(depth),
+        "&lt;div&gt;".repeat(depth),
+        "&lt;/div&gt;".repeat(depth),
+    );
+    let started = std::time::Instant::now();
+    let result = parse(xml.as_bytes(), None, &url("https://e.com/feed"));
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    let feed = result.expect("parses");
+    assert_eq!(feed.entries[0].key, "deep");
+    assert_eq!(feed.entries[0].content_text.as_deref(), Some("text"));
+}
