@@ -132,6 +132,15 @@ CREATE TABLE corpus_stats (
 );
 INSERT INTO corpus_stats (doc_count) VALUES (0);
 
+-- Boilerplate memory: how many articles contained each (masked) title segment or body line. Lines
+-- seen in enough earlier articles are site chrome and ignored by the story tier.
+CREATE TABLE boilerplate_lines (
+    line_key  bigint      PRIMARY KEY,
+    count     integer     NOT NULL,
+    last_seen timestamptz NOT NULL
+);
+CREATE INDEX boilerplate_lines_last_seen ON boilerplate_lines (last_seen);
+
 CREATE TABLE lsh_bands (
     band_key   bigint      NOT NULL,
     article_id bigint      NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE,
@@ -151,14 +160,16 @@ CREATE TABLE stories (
     last_updated_at           timestamptz NOT NULL,
     first_event_at            timestamptz NOT NULL,
     last_event_at             timestamptz NOT NULL,
-    -- Story tier: the TF-IDF centroid {term: weight} and how many articles shaped it.
+    -- Story tier: the centroid {term: summed unit-length tf of the first members} (IDF is applied
+    -- when comparing) and how many articles shaped it.
     centroid                  jsonb       NOT NULL DEFAULT '{}',
     centroid_members          integer     NOT NULL DEFAULT 0,
     merged_into               bigint      REFERENCES stories (story_id)
 );
 CREATE INDEX stories_active ON stories (last_event_at) WHERE merged_into IS NULL;
 
--- Inverted index from each live story's heaviest centroid terms to the story: story-tier candidates.
+-- Inverted index from each live story's heaviest centroid terms (by tf·idf, the weight) to the story:
+-- story-tier candidates.
 CREATE TABLE story_terms (
     term     text   NOT NULL,
     story_id bigint NOT NULL REFERENCES stories (story_id) ON DELETE CASCADE,

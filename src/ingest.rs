@@ -9,17 +9,16 @@
 use crate::config::ClusterConfig;
 use crate::dedup::minhash::{self, Fingerprint, Hasher};
 use crate::dedup::reprint::{self, Stored, Subject, Thresholds};
-use crate::dedup::story;
-use crate::dedup::terms::{self, SparseVec};
+use crate::dedup::story::{self, Idf, Params};
+use crate::dedup::terms::{self, Analysed, SparseVec, Weights};
 use crate::store::{Store, StoreError, clusters};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Most LSH candidates verified per article.
 const REPRINT_CANDIDATES: i64 = 50;
-/// Most story candidates scored per article.
-const STORY_CANDIDATES: i64 = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -113,7 +112,25 @@ impl Method {
 /// Features of an article, computed before its transaction.
 struct Features {
     fingerprint: Fingerprint,
-    tf: SparseVec,
+    analysed: Analysed,
+    /// Each body line's boilerplate key and shingle hashes, to tell shared content from shared
+    /// template text.
+    line_shingles: Vec<(u64, Vec<u64>)>,
+}
+
+impl Features {
+    /// Shingles of the body lines that are not known boilerplate, sorted and distinct.
+    fn content_shingles(&self, boilerplate: &HashSet<u64>) -> Vec<u64> {
+        let mut out: Vec<u64> = self
+            .line_shingles
+            .iter()
+            .filter(|(key, _)| !boilerplate.contains(key))
+            .flat_map(|(_, s)| s.iter().copied())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 /// Fingerprints, clusters and stores articles.
@@ -122,6 +139,7 @@ pub struct Ingestor {
     store: Store,
     hasher: Arc<Hasher>,
     cfg: ClusterConfig,
+    params: Params,
     config_version: Arc<str>,
 }
 
@@ -131,6 +149,7 @@ impl Ingestor {
             store,
             hasher: Arc::new(Hasher::new(cfg.minhash_seed, cfg.shingle_size.get())),
             config_version: config_version(cfg).into(),
+            params: Params::from(cfg),
             cfg: cfg.clone(),
         }
     }
@@ -145,7 +164,8 @@ impl Ingestor {
         let (title, body) = (content.title.clone(), content.body.clone());
         let features = tokio::task::spawn_blocking(move || Features {
             fingerprint: hasher.fingerprint(&body),
-            tf: terms::term_frequencies(title.as_deref(), &body),
+            analysed: terms::analyse(title.as_deref(), &body),
+            line_shingles: terms::body_lines(&body).map(|(key, line)| (key, hasher.shingles(line))).collect(),
         })
         .await?;
 
@@ -182,52 +202,128 @@ impl Ingestor {
         content: &Content,
         f: &Features,
     ) -> Result<Outcome, IngestError> {
-        let reprint = self.find_original(conn, article_id, content, &f.fingerprint).await?;
+        let p = &self.params;
+        // Story-tier statistics see every article, reprints included: boilerplate memory, then the
+        // document frequencies (which include the article itself).
+        let boilerplate = clusters::note_boilerplate(
+            conn,
+            &f.analysed.keys(),
+            self.cfg.boilerplate_min_count,
+            content.event_at,
+        )
+        .await?;
+        let weights = Weights {
+            title: self.cfg.title_weight.get(),
+            lead_terms: self.cfg.lead_terms,
+            lead: self.cfg.lead_weight.get(),
+        };
+        let tf = terms::term_frequencies(&f.analysed, &boilerplate, weights);
+        let (mut df, n_docs) = clusters::count_terms(conn, &term_list(&tf)).await?;
+        let matches = self.find_originals(conn, article_id, content, &f.fingerprint).await?;
+        let reprint = self.accept_original(conn, matches, f, &boilerplate, &mut df, n_docs).await?;
 
-        let (df, n_docs) = clusters::document_frequencies(conn, &term_list(&f.tf)).await?;
-        let vector = terms::tfidf(&f.tf, |t| df.get(t).copied().unwrap_or(0), n_docs);
-
-        let (story_id, method, similarity, near_duplicate_of) = match reprint {
+        let mut merged_away = Vec::new();
+        let (story_id, method, similarity, near_duplicate_of, absorb) = match reprint {
             Some((original, m)) => {
-                let (near_dup, story) = if original.event_at <= content.event_at {
-                    (Some(original.article_id), original.story_id)
+                let near_dup = if original.event_at <= content.event_at {
+                    Some(original.article_id)
                 } else {
                     // The copy was clustered first: it becomes the reprint of this earlier original.
                     clusters::set_near_duplicate_of(conn, original.article_id, article_id, m.score()).await?;
-                    (None, original.story_id)
+                    None
                 };
-                match story {
-                    Some(s) => (s, Method::Reprint, m.score(), near_dup),
-                    None => {
-                        (clusters::create_story(conn, content.event_at).await?, Method::Seed, 1.0, near_dup)
-                    }
+                match original.story_id {
+                    // A copy adds no new wording: it joins without moving the story's centroid.
+                    Some(s) => (s, Method::Reprint, m.score(), near_dup, false),
+                    None => (
+                        clusters::create_story(conn, content.event_at).await?,
+                        Method::Seed,
+                        1.0,
+                        near_dup,
+                        true,
+                    ),
                 }
             }
             None => {
-                let window = chrono::Duration::hours(
-                    i64::try_from(self.cfg.window_hours.get()).unwrap_or(i64::MAX / 7200),
+                let v = Idf { df: &df, n_docs, prior_weight: p.prior_weight }.weigh(&tf);
+                let window = chrono::Duration::days(
+                    i64::try_from(self.cfg.window_days.get()).unwrap_or(36_500).min(36_500),
                 );
-                let query = terms::top_terms(&vector, story::QUERY_TERMS);
                 let candidates = clusters::story_candidates(
                     conn,
-                    &term_list(&query),
+                    &story::query(&v, p),
                     content.event_at - window,
-                    content.event_at + window,
-                    STORY_CANDIDATES,
+                    i64::try_from(p.max_candidates).unwrap_or(i64::MAX),
                 )
                 .await?;
-                match story::best_story(&vector, &candidates, self.cfg.story_threshold.get()) {
-                    Some((s, sim)) => (s, Method::Story, sim, None),
-                    None => (clusters::create_story(conn, content.event_at).await?, Method::Seed, 1.0, None),
+                let centroid_terms: Vec<String> = candidates
+                    .iter()
+                    .flat_map(|c| c.centroid.iter().map(|(t, _)| t.clone()))
+                    .filter(|t| !df.contains_key(t))
+                    .collect();
+                clusters::document_frequencies(conn, &centroid_terms, &mut df).await?;
+                let idf = Idf { df: &df, n_docs, prior_weight: p.prior_weight };
+                let scored = story::score(&v, &candidates, content.event_at, &idf, p);
+                match story::best(&scored) {
+                    Some(best) => {
+                        let partners = story::merge_partners(&best, &scored, &candidates, &idf, p);
+                        let survivor =
+                            partners.iter().copied().chain([best.story_id]).min().unwrap_or(best.story_id);
+                        for other in
+                            partners.iter().copied().chain([best.story_id]).filter(|s| *s != survivor)
+                        {
+                            merged_away.push(other);
+                        }
+                        (survivor, Method::Story, best.similarity, None, true)
+                    }
+                    None => {
+                        (clusters::create_story(conn, content.event_at).await?, Method::Seed, 1.0, None, true)
+                    }
                 }
             }
+        };
+
+        let update = if absorb || !merged_away.is_empty() {
+            let mut into = clusters::story(conn, story_id).await?;
+            let mut others = Vec::with_capacity(merged_away.len());
+            for other in &merged_away {
+                others.push(clusters::story(conn, *other).await?);
+            }
+            let needed: Vec<String> = std::iter::once(&into)
+                .chain(&others)
+                .flat_map(|c| c.centroid.iter().map(|(t, _)| t.clone()))
+                .filter(|t| !df.contains_key(t))
+                .collect();
+            clusters::document_frequencies(conn, &needed, &mut df).await?;
+            let idf = Idf { df: &df, n_docs, prior_weight: p.prior_weight };
+            for other in &others {
+                into.centroid = story::combine(&into.centroid, &other.centroid, &idf, p);
+                into.members = into.members.saturating_add(other.members);
+                clusters::merge_stories(
+                    conn,
+                    story_id,
+                    other.story_id,
+                    article_id,
+                    "an article matched both stories, whose centroids match each other",
+                )
+                .await?;
+            }
+            let (centroid, members) = if absorb {
+                story::absorb(&into.centroid, into.members, &tf, &idf, p)
+            } else {
+                (into.centroid, into.members)
+            };
+            let keys = story::keys(&centroid, &idf, p);
+            Some(clusters::CentroidUpdate { centroid, members, keys })
+        } else {
+            None
         };
 
         clusters::insert_fingerprint(
             conn,
             article_id,
             &f.fingerprint,
-            &f.tf,
+            &tf,
             content.source.as_deref(),
             content.event_at,
         )
@@ -244,29 +340,20 @@ impl Ingestor {
             },
         )
         .await?;
-        let (centroid, members) = clusters::story_centroid(conn, story_id).await?;
-        let (centroid, members) = story::absorb(&centroid, members, &vector);
-        clusters::refresh_story(
-            conn,
-            story_id,
-            &centroid,
-            members,
-            &terms::top_terms(&centroid, story::INDEX_TERMS),
-        )
-        .await?;
+        clusters::refresh_story(conn, story_id, update.as_ref()).await?;
         Ok(Outcome::Stored { article_id, story_id, method, near_duplicate_of, similarity })
     }
 
-    /// The best verified original among the LSH candidates, if any.
-    async fn find_original(
+    /// Verified originals among the LSH candidates, best first (ties to the earlier article).
+    async fn find_originals(
         &self,
         conn: &mut PgConnection,
         article_id: i64,
         content: &Content,
         fp: &Fingerprint,
-    ) -> Result<Option<(clusters::ReprintCandidate, reprint::Match)>, IngestError> {
+    ) -> Result<Vec<(clusters::ReprintCandidate, reprint::Match)>, IngestError> {
         if fp.shingles.is_empty() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let keys = minhash::band_keys(&fp.signature);
         let candidates = clusters::reprint_candidates(conn, &keys, article_id, REPRINT_CANDIDATES).await?;
@@ -276,29 +363,79 @@ impl Ingestor {
         };
         let subject =
             Subject { shingles: &fp.shingles, lead_shingles: &fp.lead, source: content.source.as_deref() };
-        let mut best: Option<(clusters::ReprintCandidate, reprint::Match)> = None;
-        for c in candidates {
-            let Some(m) = reprint::judge(
-                subject,
-                Stored { shingles: &c.shingles, source: c.source.as_deref() },
-                thresholds,
-            ) else {
-                continue;
-            };
-            let replace = match &best {
-                None => true,
-                Some((b, bm)) => match reprint::better(&m, bm) {
-                    std::cmp::Ordering::Less => true,
-                    std::cmp::Ordering::Equal => (c.event_at, c.article_id) < (b.event_at, b.article_id),
-                    std::cmp::Ordering::Greater => false,
-                },
-            };
-            if replace {
-                best = Some((c, m));
-            }
-        }
-        Ok(best)
+        let mut matches: Vec<_> = candidates
+            .into_iter()
+            .filter_map(|c| {
+                let m = reprint::judge(
+                    subject,
+                    Stored { shingles: &c.shingles, source: c.source.as_deref() },
+                    thresholds,
+                )?;
+                Some((c, m))
+            })
+            .collect();
+        matches.sort_by(|(a, am), (b, bm)| {
+            reprint::better(am, bm).then_with(|| (a.event_at, a.article_id).cmp(&(b.event_at, b.article_id)))
+        });
+        Ok(matches)
     }
+
+    /// The first verified original that is not merely shared boilerplate. When most of the shared
+    /// text lies in lines the boilerplate memory already knows (a paywall or login page served for
+    /// every article, a network-wide template), the match stands only if the headlines agree too:
+    /// their salient-term cosine reaches `story_threshold`. Genuine wire copies keep their headline's
+    /// names and places; template pages of different stories do not.
+    async fn accept_original(
+        &self,
+        conn: &mut PgConnection,
+        matches: Vec<(clusters::ReprintCandidate, reprint::Match)>,
+        f: &Features,
+        boilerplate: &HashSet<u64>,
+        df: &mut HashMap<String, i64>,
+        n_docs: i64,
+    ) -> Result<Option<(clusters::ReprintCandidate, reprint::Match)>, IngestError> {
+        if matches.is_empty() {
+            return Ok(None);
+        }
+        let content_shingles = f.content_shingles(boilerplate);
+        let my_title = title_tf(&f.analysed, boilerplate);
+        for (candidate, m) in matches {
+            if reprint::content_share(&content_shingles, &candidate.shingles, m.shared)
+                >= reprint::MIN_CONTENT_SHARE
+            {
+                return Ok(Some((candidate, m)));
+            }
+            let theirs = terms::analyse(candidate.title.as_deref(), "");
+            let their_keys = theirs.keys();
+            let their_boilerplate =
+                clusters::known_boilerplate(conn, &their_keys, self.cfg.boilerplate_min_count).await?;
+            let their_title = title_tf(&theirs, &their_boilerplate);
+            let missing: Vec<String> = my_title
+                .iter()
+                .chain(&their_title)
+                .map(|(t, _)| t.clone())
+                .filter(|t| !df.contains_key(t))
+                .collect();
+            clusters::document_frequencies(conn, &missing, df).await?;
+            let idf = Idf { df, n_docs, prior_weight: self.params.prior_weight };
+            let agreement = terms::dot(&idf.weigh(&my_title), &idf.weigh(&their_title));
+            if agreement >= self.cfg.story_threshold.get() {
+                return Ok(Some((candidate, m)));
+            }
+            tracing::debug!(
+                candidate = candidate.article_id,
+                agreement,
+                "shared text is boilerplate and headlines differ: not a reprint"
+            );
+        }
+        Ok(None)
+    }
+}
+
+/// Term frequencies of the headline segments that are not boilerplate.
+fn title_tf(a: &Analysed, boilerplate: &HashSet<u64>) -> SparseVec {
+    let title_only = Analysed { title: a.title.clone(), body: Vec::new() };
+    terms::term_frequencies(&title_only, boilerplate, Weights { title: 1.0, lead_terms: 0, lead: 1.0 })
 }
 
 fn term_list(v: &SparseVec) -> Vec<String> {

@@ -70,6 +70,11 @@ impl Hasher {
         Fingerprint { signature, shingles: sequence, lead }
     }
 
+    /// Sorted, distinct shingle hashes of a text (no signature).
+    pub fn shingles(&self, text: &str) -> Vec<u64> {
+        shingle_hashes(&text::words(text), self.shingle_size)
+    }
+
     /// MinHash signature of a set of shingle hashes.
     pub fn signature(&self, shingles: &[u64]) -> [u32; NUM_PERM] {
         let mut sig = [u32::MAX; NUM_PERM];

@@ -6,6 +6,7 @@
 //! - [`terms`]: salient-term frequencies and TF-IDF vectors (story tier).
 //! - [`story`]: story-tier decision and centroid maintenance.
 pub mod minhash;
+pub mod prior;
 pub mod reprint;
 pub mod stopwords;
 pub mod story;

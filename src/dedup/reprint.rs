@@ -20,6 +20,19 @@ pub const MIN_SHARED_SHINGLES: usize = 30;
 /// Fewest shared shingles that must fall in the new article's lead.
 pub const MIN_LEAD_SHARED: usize = 3;
 
+/// Least share of the shared shingles that must lie outside known boilerplate lines for a match to
+/// stand on the text alone; below it, the headlines must agree as well.
+pub const MIN_CONTENT_SHARE: f64 = 0.5;
+
+/// Share of the `shared` shingles (between a new article and a stored one) found among the new
+/// article's `content` shingles, i.e. outside lines known to be boilerplate.
+pub fn content_share(content: &[u64], stored: &[u64], shared: usize) -> f64 {
+    if shared == 0 {
+        return 0.0;
+    }
+    intersection_size(content, stored) as f64 / shared as f64
+}
+
 /// The new article's side of a comparison.
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {

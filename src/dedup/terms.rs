@@ -1,86 +1,198 @@
-//! Story tier features: weighted salient terms of an article and TF-IDF vectors over them.
+//! Story-tier text analysis: an article's title segments and body lines, each with a boilerplate key
+//! and its salient terms (stemmed, stop words removed), and the weighted term frequencies built from
+//! the lines that are not boilerplate.
 //!
 //! Independently written reports of one event share few phrases but many salient terms (names,
-//! places, rare words), so the story tier compares bags of stemmed terms weighted by rarity. Document
-//! frequencies are learnt online from the articles already stored; cold start is smoothed by a
-//! pseudo-corpus (see [`idf`]).
+//! places, rare words), so the story tier compares bags of stemmed terms. The exact steps are part of
+//! the clustering behaviour and are pinned by tests; docs/clustering.md gives the specification.
 
 use super::stopwords;
+use regex::Regex;
 use rust_stemmers::{Algorithm, Stemmer};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
+use unicode_normalization::UnicodeNormalization;
+use unicode_segmentation::UnicodeSegmentation;
 
-/// A sparse vector: terms sorted ascending with their weights.
-pub type SparseVec = Vec<(String, f32)>;
+/// A sparse vector: terms sorted ascending, with weights.
+pub type SparseVec = Vec<(String, f64)>;
 
 static STOP: LazyLock<HashSet<&'static str>> = LazyLock::new(|| stopwords::ENGLISH.iter().copied().collect());
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+static URL_OR_EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:https?://|www\.)\S+|\S+@\S+\.\w+")
+        .unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
+/// Title separators before a site name or section ("… - KSLA News 12", "… | Reuters").
+static TITLE_SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\s+[-|–—:]{1,2}\s+").unwrap_or_else(|e| unreachable!("constant regex: {e}"))
+});
 
-/// Weight of a term occurrence in the headline, relative to one in the body.
-const TITLE_WEIGHT: f32 = 3.0;
-/// Weight of a term occurrence in the lead (first paragraph).
-const LEAD_WEIGHT: f32 = 2.0;
-/// Pseudo-documents added to the corpus size in IDF, so a near-empty index does not call every term
-/// common.
-const IDF_PSEUDO_DOCS: f64 = 50.0;
+/// One title segment or body line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Boilerplate-memory key (see [`line_key`]).
+    pub key: u64,
+    /// Salient terms in order.
+    pub terms: Vec<String>,
+}
 
-/// Weighted term frequencies of an article (before IDF), sorted by term.
-pub fn term_frequencies(title: Option<&str>, body: &str) -> SparseVec {
-    let mut tf: BTreeMap<String, f32> = BTreeMap::new();
-    let mut add = |text: &str, weight: f32| {
-        for w in super::text::words(text) {
-            if let Some(term) = salient_term(&w) {
-                *tf.entry(term).or_insert(0.0) += weight;
+/// An analysed article.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Analysed {
+    pub title: Vec<Segment>,
+    pub body: Vec<Segment>,
+}
+
+impl Analysed {
+    /// Distinct boilerplate keys of all segments, sorted.
+    pub fn keys(&self) -> Vec<u64> {
+        let mut keys: Vec<u64> = self.title.iter().chain(&self.body).map(|s| s.key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+}
+
+/// Weights of the term-frequency map.
+#[derive(Debug, Clone, Copy)]
+pub struct Weights {
+    /// Weight of a term occurrence in the title.
+    pub title: f64,
+    /// The first `lead_terms` body terms count `lead` each (the lead states the event).
+    pub lead_terms: usize,
+    pub lead: f64,
+}
+
+/// Splits and analyses an article (pure; the expensive part, done before the clustering transaction).
+pub fn analyse(title: Option<&str>, body: &str) -> Analysed {
+    let title = title.map(normalise).unwrap_or_default();
+    let body = normalise(body);
+    Analysed {
+        title: TITLE_SEPARATOR.split(&title).filter(|s| !s.trim().is_empty()).map(segment).collect(),
+        body: body.split('\n').filter(|l| !l.trim().is_empty()).map(segment).collect(),
+    }
+}
+
+/// The body's non-blank lines, normalised as [`analyse`] sees them, with their boilerplate keys.
+pub fn body_lines(body: &str) -> impl Iterator<Item = (u64, &str)> {
+    // Lines are keyed on their normalised text; the returned text is the raw line, which the caller
+    // shingles with its own normalisation.
+    body.split('\n').filter(|l| !l.trim().is_empty()).map(|l| (line_key(&normalise(l)), l))
+}
+
+fn segment(text: &str) -> Segment {
+    Segment { key: line_key(text), terms: salient_terms(text) }
+}
+
+/// NFKC, typographic apostrophes folded to `'`, URLs and e-mail addresses removed.
+fn normalise(text: &str) -> String {
+    let folded: String = text
+        .nfkc()
+        .map(|c| match c {
+            '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{FF07}' => '\'',
+            _ => c,
+        })
+        .collect();
+    URL_OR_EMAIL.replace_all(&folded, " ").into_owned()
+}
+
+/// Salient terms of normalised text: UAX #29 words, lowercased, stop words dropped, a trailing `'s`
+/// and inner `'`, `.`, `,`, `_` removed ("U.S" → "us", "13,500" → "13500"), one-letter words dropped
+/// but digits kept (ages), Snowball English stem.
+pub fn salient_terms(text: &str) -> Vec<String> {
+    text.unicode_words()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .filter_map(|w| {
+            let low = w.to_lowercase();
+            if STOP.contains(low.as_str()) {
+                return None;
+            }
+            let t: String = low
+                .strip_suffix("'s")
+                .unwrap_or(&low)
+                .chars()
+                .filter(|c| !matches!(c, '\'' | '.' | ',' | '_'))
+                .collect();
+            if t.is_empty() || STOP.contains(t.as_str()) {
+                return None;
+            }
+            if t.chars().count() < 2 && !t.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            Some(STEMMER.stem(&t).into_owned())
+        })
+        .collect()
+}
+
+/// Boilerplate-memory key of a line: whitespace collapsed, digit runs → `0`, every word after the
+/// first that starts with an uppercase ASCII letter → `X` (up to the end of its word characters),
+/// lowercased, hashed. Template lines that differ only in a name or a date ("Get email
+/// notifications on Jane Doe daily!") then share a key.
+pub fn line_key(text: &str) -> u64 {
+    let mut out = String::with_capacity(text.len());
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let rest = if i > 0 && word.starts_with(|c: char| c.is_ascii_uppercase()) {
+            out.push('X');
+            let end = word
+                .char_indices()
+                .find(|(_, c)| !(c.is_alphanumeric() || matches!(c, '_' | '\'' | '.' | '-')))
+                .map_or(word.len(), |(i, _)| i);
+            &word[end..]
+        } else {
+            word
+        };
+        let mut in_digits = false;
+        for c in rest.chars() {
+            if c.is_ascii_digit() {
+                if !in_digits {
+                    out.push('0');
+                }
+                in_digits = true;
+            } else {
+                in_digits = false;
+                out.extend(c.to_lowercase());
             }
         }
-    };
-    if let Some(t) = title {
-        add(t, TITLE_WEIGHT);
     }
-    let mut paragraphs = body.split("\n\n").filter(|p| !p.trim().is_empty());
-    if let Some(lead) = paragraphs.next() {
-        add(lead, LEAD_WEIGHT);
-    }
-    for p in paragraphs {
-        add(p, 1.0);
-    }
-    tf.into_iter().map(|(t, f)| (t, 1.0 + f.ln())).collect()
+    xxhash_rust::xxh3::xxh3_64(out.as_bytes())
 }
 
-/// The stemmed form of a normalised word, or `None` for stop words, numbers-only tokens of one or
-/// two digits, and single letters.
-fn salient_term(word: &str) -> Option<String> {
-    if word.chars().count() < 2 || STOP.contains(word) {
-        return None;
-    }
-    if word.chars().all(|c| c.is_ascii_digit()) && word.len() < 3 {
-        return None;
-    }
-    let word = word.trim_end_matches("'s");
-    Some(STEMMER.stem(word).into_owned())
-}
-
-/// Smoothed inverse document frequency: `ln((n + P) / (df + 1))` with `P` pseudo-documents in which
-/// no term occurs.
-pub fn idf(df: i64, n_docs: i64) -> f64 {
-    ((n_docs as f64 + IDF_PSEUDO_DOCS) / (df.max(0) as f64 + 1.0)).ln().max(0.0)
-}
-
-/// TF-IDF vector, L2-normalised. `df` gives each term's document frequency.
-pub fn tfidf(tf: &SparseVec, df: impl Fn(&str) -> i64, n_docs: i64) -> SparseVec {
-    let mut v: SparseVec =
-        tf.iter().map(|(t, f)| (t.clone(), (*f as f64 * idf(df(t), n_docs)) as f32)).collect();
-    normalise(&mut v);
-    v
-}
-
-pub fn normalise(v: &mut SparseVec) {
-    let norm = v.iter().map(|(_, w)| (*w as f64).powi(2)).sum::<f64>().sqrt();
-    if norm > 0.0 {
-        for (_, w) in v.iter_mut() {
-            *w = (*w as f64 / norm) as f32;
+/// Weighted term frequencies `1 + ln(tf)` over the segments whose key is not in `boilerplate`.
+pub fn term_frequencies(a: &Analysed, boilerplate: &HashSet<u64>, w: Weights) -> SparseVec {
+    let mut tf: BTreeMap<&str, f64> = BTreeMap::new();
+    for seg in a.title.iter().filter(|s| !boilerplate.contains(&s.key)) {
+        for t in &seg.terms {
+            *tf.entry(t).or_insert(0.0) += w.title;
         }
     }
+    let mut n = 0;
+    for seg in a.body.iter().filter(|s| !boilerplate.contains(&s.key)) {
+        for t in &seg.terms {
+            n += 1;
+            *tf.entry(t).or_insert(0.0) += if n <= w.lead_terms { w.lead } else { 1.0 };
+        }
+    }
+    tf.into_iter().map(|(t, f)| (t.to_owned(), if f >= 1.0 { 1.0 + f.ln() } else { f })).collect()
+}
+
+/// Euclidean norm.
+pub fn norm(v: &SparseVec) -> f64 {
+    v.iter().map(|(_, w)| w * w).sum::<f64>().sqrt()
+}
+
+/// `v` scaled to unit length (unchanged when zero).
+pub fn normalised(mut v: SparseVec) -> SparseVec {
+    let n = norm(&v);
+    if n > 0.0 {
+        for (_, w) in &mut v {
+            *w /= n;
+        }
+    }
+    v
 }
 
 /// Dot product of two sorted sparse vectors (the cosine when both are normalised).
@@ -91,7 +203,7 @@ pub fn dot(a: &SparseVec, b: &SparseVec) -> f64 {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                s += a[i].1 as f64 * b[j].1 as f64;
+                s += a[i].1 * b[j].1;
                 i += 1;
                 j += 1;
             }
@@ -100,11 +212,14 @@ pub fn dot(a: &SparseVec, b: &SparseVec) -> f64 {
     s
 }
 
-/// The `k` heaviest terms, sorted by term (ties broken by term so the choice is deterministic).
-pub fn top_terms(v: &SparseVec, k: usize) -> SparseVec {
-    let mut by_weight: Vec<&(String, f32)> = v.iter().collect();
-    by_weight.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let mut top: SparseVec = by_weight.into_iter().take(k).cloned().collect();
+/// The `k` heaviest entries by `score`, ties to the smaller term, returned sorted by term.
+pub fn top_k(v: &SparseVec, k: usize, score: impl Fn(&str, f64) -> f64) -> SparseVec {
+    let mut ranked: Vec<(f64, &(String, f64))> = v.iter().map(|e| (score(&e.0, e.1), e)).collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.0.cmp(&b.1.0)));
+    let mut top: SparseVec = ranked.into_iter().take(k).map(|(_, e)| e.clone()).collect();
     top.sort_by(|a, b| a.0.cmp(&b.0));
     top
 }
+
+#[cfg(test)]
+mod tests;

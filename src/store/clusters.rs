@@ -8,7 +8,7 @@ use crate::dedup::story::Candidate;
 use crate::dedup::terms::SparseVec;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Key of the transaction-scoped advisory lock that serialises clustering decisions across workers
 /// and replicas ("newsdedu" in ASCII).
@@ -24,6 +24,7 @@ pub async fn lock(conn: &mut PgConnection) -> Result<(), StoreError> {
 #[derive(Debug, Clone)]
 pub struct ReprintCandidate {
     pub article_id: i64,
+    pub title: Option<String>,
     pub story_id: Option<i64>,
     pub source: Option<String>,
     pub event_at: DateTime<Utc>,
@@ -42,8 +43,9 @@ pub async fn reprint_candidates(
              SELECT article_id, count(*) AS n FROM lsh_bands
              WHERE band_key = ANY($1) AND article_id <> $2
              GROUP BY article_id ORDER BY n DESC, article_id LIMIT $3)
-         SELECT f.article_id, m.story_id, f.source, f.event_at, f.shingles
+         SELECT f.article_id, a.title, m.story_id, f.source, f.event_at, f.shingles
          FROM hits JOIN article_fingerprints f USING (article_id)
+         JOIN articles a USING (article_id)
          LEFT JOIN story_members m USING (article_id)
          WHERE f.shingles IS NOT NULL
          ORDER BY hits.n DESC, f.article_id",
@@ -57,6 +59,7 @@ pub async fn reprint_candidates(
         .into_iter()
         .map(|r| ReprintCandidate {
             article_id: r.get("article_id"),
+            title: r.get("title"),
             story_id: r.get("story_id"),
             source: r.get("source"),
             event_at: r.get("event_at"),
@@ -65,42 +68,115 @@ pub async fn reprint_candidates(
         .collect())
 }
 
-/// Document frequencies of `terms` and the number of documents counted.
-pub async fn document_frequencies(
+/// Counts an article in the document frequencies (once per term) and returns the frequencies of its
+/// terms and the corpus size, both including the article itself.
+pub async fn count_terms(
     conn: &mut PgConnection,
     terms: &[String],
 ) -> Result<(HashMap<String, i64>, i64), StoreError> {
-    let rows = sqlx::query("SELECT term, df FROM term_df WHERE term = ANY($1)")
-        .bind(terms)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(
+        "INSERT INTO term_df (term, df) SELECT t, 1 FROM unnest($1::text[]) AS t
+         ON CONFLICT (term) DO UPDATE SET df = term_df.df + 1
+         RETURNING term, df",
+    )
+    .bind(terms)
+    .fetch_all(&mut *conn)
+    .await?;
     let df =
         rows.into_iter().map(|r| (r.get::<String, _>("term"), i64::from(r.get::<i32, _>("df")))).collect();
-    let n: i64 = sqlx::query_scalar("SELECT doc_count FROM corpus_stats").fetch_one(conn).await?;
+    let n: i64 = sqlx::query_scalar("UPDATE corpus_stats SET doc_count = doc_count + 1 RETURNING doc_count")
+        .fetch_one(conn)
+        .await?;
     Ok((df, n))
 }
 
-/// Live stories active in `[from, to]` that share indexed terms with the query, best overlap first.
+/// Current document frequencies of `terms` (absent terms are left out: frequency 0).
+pub async fn document_frequencies(
+    conn: &mut PgConnection,
+    terms: &[String],
+    into: &mut HashMap<String, i64>,
+) -> Result<(), StoreError> {
+    let rows =
+        sqlx::query("SELECT term, df FROM term_df WHERE term = ANY($1)").bind(terms).fetch_all(conn).await?;
+    for r in rows {
+        into.insert(r.get("term"), i64::from(r.get::<i32, _>("df")));
+    }
+    Ok(())
+}
+
+/// Notes the article's boilerplate keys and returns those already seen in at least `min_count`
+/// earlier articles (0 disables the memory).
+pub async fn note_boilerplate(
+    conn: &mut PgConnection,
+    keys: &[u64],
+    min_count: u32,
+    at: DateTime<Utc>,
+) -> Result<HashSet<u64>, StoreError> {
+    if min_count == 0 || keys.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let keys: Vec<i64> = keys.iter().map(|k| *k as i64).collect();
+    let rows = sqlx::query(
+        "INSERT INTO boilerplate_lines (line_key, count, last_seen) SELECT k, 1, $2 FROM unnest($1::bigint[]) AS k
+         ON CONFLICT (line_key) DO UPDATE SET count = boilerplate_lines.count + 1,
+             last_seen = greatest(boilerplate_lines.last_seen, EXCLUDED.last_seen)
+         RETURNING line_key, count",
+    )
+    .bind(&keys)
+    .bind(at)
+    .fetch_all(conn)
+    .await?;
+    // `count` now includes this article: earlier articles = count - 1.
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.get::<i32, _>("count") > i32::try_from(min_count).unwrap_or(i32::MAX))
+        .map(|r| r.get::<i64, _>("line_key") as u64)
+        .collect())
+}
+
+/// Which of `keys` the boilerplate memory knows from at least `min_count` articles (read-only).
+pub async fn known_boilerplate(
+    conn: &mut PgConnection,
+    keys: &[u64],
+    min_count: u32,
+) -> Result<HashSet<u64>, StoreError> {
+    if min_count == 0 || keys.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let keys: Vec<i64> = keys.iter().map(|k| *k as i64).collect();
+    let found: Vec<i64> =
+        sqlx::query_scalar("SELECT line_key FROM boilerplate_lines WHERE line_key = ANY($1) AND count >= $2")
+            .bind(&keys)
+            .bind(i32::try_from(min_count).unwrap_or(i32::MAX))
+            .fetch_all(conn)
+            .await?;
+    Ok(found.into_iter().map(|k| k as u64).collect())
+}
+
+/// Live stories whose last article is at or after `active_since` and that are indexed under any of
+/// the query terms; ranked by the summed query weight of the shared terms, best `limit` first.
 pub async fn story_candidates(
     conn: &mut PgConnection,
-    query_terms: &[String],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    query: &SparseVec,
+    active_since: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Candidate>, StoreError> {
+    let (terms, weights): (Vec<&str>, Vec<f64>) = query.iter().map(|(t, w)| (t.as_str(), *w)).unzip();
     let rows = sqlx::query(
         "WITH hits AS (
-             SELECT st.story_id, sum(st.weight) AS overlap FROM story_terms st
+             SELECT st.story_id, sum(q.w) AS overlap
+             FROM unnest($1::text[], $2::float8[]) AS q(term, w)
+             JOIN story_terms st ON st.term = q.term
              JOIN stories s ON s.story_id = st.story_id
-             WHERE st.term = ANY($1) AND s.merged_into IS NULL
-               AND s.last_event_at >= $2 AND s.first_event_at <= $3
+             WHERE s.merged_into IS NULL AND s.last_event_at >= $3
              GROUP BY st.story_id ORDER BY overlap DESC, st.story_id LIMIT $4)
-         SELECT s.story_id, s.centroid, s.centroid_members FROM hits JOIN stories s USING (story_id)
+         SELECT s.story_id, s.centroid, s.centroid_members, s.last_event_at
+         FROM hits JOIN stories s USING (story_id)
          ORDER BY hits.overlap DESC, s.story_id",
     )
-    .bind(query_terms)
-    .bind(from)
-    .bind(to)
+    .bind(&terms)
+    .bind(&weights)
+    .bind(active_since)
     .bind(limit)
     .fetch_all(conn)
     .await?;
@@ -110,13 +186,14 @@ pub async fn story_candidates(
                 story_id: r.get("story_id"),
                 centroid: sparse_from_json(r.get("centroid"))?,
                 members: r.get("centroid_members"),
+                last_event_at: r.get("last_event_at"),
             })
         })
         .collect()
 }
 
-/// Stores the article's fingerprint, band keys and term frequencies, and counts its terms in the
-/// document frequencies.
+/// Stores the article's fingerprint, band keys and term frequencies (already counted in the document
+/// frequencies by [`count_terms`]).
 pub async fn insert_fingerprint(
     conn: &mut PgConnection,
     article_id: i64,
@@ -152,15 +229,6 @@ pub async fn insert_fingerprint(
         .execute(&mut *conn)
         .await?;
     }
-    let terms: Vec<&str> = tf.iter().map(|(t, _)| t.as_str()).collect();
-    sqlx::query(
-        "INSERT INTO term_df (term, df) SELECT t, 1 FROM unnest($1::text[]) AS t
-         ON CONFLICT (term) DO UPDATE SET df = term_df.df + 1",
-    )
-    .bind(&terms)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE corpus_stats SET doc_count = doc_count + 1").execute(conn).await?;
     Ok(())
 }
 
@@ -223,26 +291,80 @@ pub async fn set_near_duplicate_of(
     Ok(())
 }
 
-/// The centroid a story's members shaped so far.
-pub async fn story_centroid(conn: &mut PgConnection, story_id: i64) -> Result<(SparseVec, i32), StoreError> {
-    let row = sqlx::query("SELECT centroid, centroid_members FROM stories WHERE story_id = $1")
-        .bind(story_id)
-        .fetch_one(conn)
-        .await?;
-    Ok((sparse_from_json(row.get("centroid"))?, row.get("centroid_members")))
+/// A story as a candidate (for a story the article joins without having been a candidate).
+pub async fn story(conn: &mut PgConnection, story_id: i64) -> Result<Candidate, StoreError> {
+    let row =
+        sqlx::query("SELECT centroid, centroid_members, last_event_at FROM stories WHERE story_id = $1")
+            .bind(story_id)
+            .fetch_one(conn)
+            .await?;
+    Ok(Candidate {
+        story_id,
+        centroid: sparse_from_json(row.get("centroid"))?,
+        members: row.get("centroid_members"),
+        last_event_at: row.get("last_event_at"),
+    })
 }
 
-/// Writes a story's centroid and its indexed terms, and recomputes its aggregates from its members.
+/// Merges story `from` into `into`: members move, `from` is marked merged and leaves the candidate
+/// index, and the merge is recorded for consumers.
+pub async fn merge_stories(
+    conn: &mut PgConnection,
+    into: i64,
+    from: i64,
+    article_id: i64,
+    reason: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE story_members SET story_id = $1 WHERE story_id = $2")
+        .bind(into)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE stories SET merged_into = $1, article_count = 0, source_count = 0, reprint_count = 0,
+             last_updated_at = now()
+         WHERE story_id = $2",
+    )
+    .bind(into)
+    .bind(from)
+    .execute(&mut *conn)
+    .await?;
+    // Earlier merges into `from` now point at `into`, so one hop always reaches a live story.
+    sqlx::query("UPDATE stories SET merged_into = $1 WHERE merged_into = $2")
+        .bind(into)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM story_terms WHERE story_id = $1").bind(from).execute(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO story_merges (from_story_id, into_story_id, reason, article_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(from)
+    .bind(into)
+    .bind(reason)
+    .bind(article_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A story's new centroid and index keys.
+#[derive(Debug, Clone)]
+pub struct CentroidUpdate {
+    pub centroid: SparseVec,
+    pub members: i32,
+    pub keys: SparseVec,
+}
+
+/// Recomputes a story's aggregates from its members and, when given, writes its new centroid and
+/// index keys.
 pub async fn refresh_story(
     conn: &mut PgConnection,
     story_id: i64,
-    centroid: &SparseVec,
-    centroid_members: i32,
-    index_terms: &SparseVec,
+    update: Option<&CentroidUpdate>,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE stories s SET
-             centroid = $2, centroid_members = $3,
              article_count = agg.n, source_count = agg.sources, reprint_count = agg.reprints,
              first_event_at = agg.first_event, last_event_at = agg.last_event, last_updated_at = now(),
              representative_article_id = rep.article_id, title = rep.title
@@ -257,12 +379,18 @@ pub async fn refresh_story(
          WHERE s.story_id = $1",
     )
     .bind(story_id)
-    .bind(sparse_to_json(centroid))
-    .bind(centroid_members)
     .execute(&mut *conn)
     .await?;
+    let Some(update) = update else { return Ok(()) };
+    sqlx::query("UPDATE stories SET centroid = $2, centroid_members = $3 WHERE story_id = $1")
+        .bind(story_id)
+        .bind(sparse_to_json(&update.centroid))
+        .bind(update.members)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM story_terms WHERE story_id = $1").bind(story_id).execute(&mut *conn).await?;
-    let (terms, weights): (Vec<&str>, Vec<f32>) = index_terms.iter().map(|(t, w)| (t.as_str(), *w)).unzip();
+    let (terms, weights): (Vec<&str>, Vec<f32>) =
+        update.keys.iter().map(|(t, w)| (t.as_str(), *w as f32)).unzip();
     sqlx::query(
         "INSERT INTO story_terms (term, story_id, weight)
          SELECT t, $2, w FROM unnest($1::text[], $3::real[]) AS x(t, w)",
@@ -277,7 +405,7 @@ pub async fn refresh_story(
 
 fn sparse_to_json(v: &SparseVec) -> serde_json::Value {
     serde_json::Value::Object(
-        v.iter().map(|(t, w)| (t.clone(), serde_json::Value::from(f64::from(*w)))).collect(),
+        v.iter().map(|(t, w)| (t.clone(), serde_json::Value::from(*w))).collect(),
     )
 }
 
@@ -285,7 +413,7 @@ fn sparse_from_json(v: serde_json::Value) -> Result<SparseVec, StoreError> {
     let serde_json::Value::Object(map) = v else {
         return Err(StoreError::Corrupt("term vector is not a JSON object".into()));
     };
-    let mut out: SparseVec = map.into_iter().map(|(t, w)| (t, w.as_f64().unwrap_or(0.0) as f32)).collect();
+    let mut out: SparseVec = map.into_iter().map(|(t, w)| (t, w.as_f64().unwrap_or(0.0))).collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
