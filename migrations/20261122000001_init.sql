@@ -38,7 +38,9 @@ CREATE TABLE articles (
     feed_content       text,
     feed_published_at  timestamptz,
     allow_file         boolean     NOT NULL DEFAULT false,
-    -- Scrape work queue.
+    -- Scrape work queue. A stored article is queued again (refresh_requested) when its feed entry
+    -- changes.
+    refresh_requested  boolean     NOT NULL DEFAULT false,
     attempts           integer     NOT NULL DEFAULT 0,
     next_attempt_at    timestamptz NOT NULL DEFAULT now(),
     lease_until        timestamptz,
@@ -63,7 +65,8 @@ CREATE TABLE articles (
     fetched_at         timestamptz
 );
 CREATE UNIQUE INDEX articles_canonical_url ON articles (canonical_url) WHERE state = 'stored';
-CREATE INDEX articles_pending ON articles (next_attempt_at, article_id) WHERE state = 'pending';
+CREATE INDEX articles_pending ON articles (next_attempt_at, article_id)
+    WHERE state = 'pending' OR refresh_requested;
 CREATE INDEX articles_event_at ON articles (event_at) WHERE state = 'stored';
 
 -- Every URL and feed entry that has been seen to mean an article: the alias table that keeps GUID or
@@ -78,6 +81,8 @@ CREATE TABLE feed_entries (
     feed_id       bigint      NOT NULL REFERENCES feeds (feed_id) ON DELETE CASCADE,
     entry_key     text        NOT NULL,
     article_id    bigint      NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE,
+    -- Digest of the entry's title, content and dates: a change means the article was edited.
+    content_hash  bigint,
     first_seen_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (feed_id, entry_key)
 );

@@ -11,7 +11,7 @@ use crate::dedup::minhash::{self, Fingerprint, Hasher};
 use crate::dedup::reprint::{self, Stored, Subject, Thresholds};
 use crate::dedup::story::{self, Idf, Params};
 use crate::dedup::terms::{self, Analysed, SparseVec, Weights};
-use crate::store::{Store, StoreError, clusters};
+use crate::store::{Store, StoreError, clusters, revisions};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use std::collections::{HashMap, HashSet};
@@ -69,8 +69,11 @@ pub struct RawPage {
 pub enum Target {
     /// A pending article claimed by a scrape worker.
     Pending { article_id: i64 },
-    /// A record from `newsdedup import`; created here unless its external id is already stored.
+    /// A record from `newsdedup import`; created here unless its external id is already stored (then
+    /// it is revised if its text changed).
     Import { external_id: String, url: Option<String> },
+    /// A stored article whose page or feed entry changed (refresh, re-extraction).
+    Revise { article_id: i64 },
 }
 
 /// What happened to the article.
@@ -88,7 +91,8 @@ pub enum Outcome {
         article_id: Option<i64>,
         of: i64,
     },
-    /// Nothing to do: already ingested (a repeated import, or a claim that lost a race).
+    /// Nothing to do: already ingested with the same text (a repeated import, an unchanged page, or
+    /// a claim that lost a race).
     AlreadyStored,
 }
 
@@ -179,6 +183,14 @@ impl Ingestor {
         clusters::lock(&mut tx).await?;
         let article_id = match resolve_target(&mut tx, &target, &content).await? {
             Resolved::Article(id) => id,
+            Resolved::Revise(id) => {
+                self.withdraw(&mut tx, id).await?;
+                write_content(&mut tx, id, &content).await?;
+                let outcome = self.cluster(&mut tx, id, &content, &features).await?;
+                tx.commit().await?;
+                tracing::info!(article_id = id, "article text changed: re-clustered, earlier revision kept");
+                return Ok(outcome);
+            }
             Resolved::Done(outcome) => {
                 tx.commit().await?;
                 return Ok(outcome);
@@ -344,6 +356,35 @@ impl Ingestor {
         Ok(Outcome::Stored { article_id, story_id, method, near_duplicate_of, similarity })
     }
 
+    /// Keeps the article's current revision and takes it out of the indexes and its story, whose
+    /// centroid is rebuilt from its remaining members.
+    async fn withdraw(&self, conn: &mut PgConnection, article_id: i64) -> Result<(), IngestError> {
+        revisions::keep_revision(conn, article_id).await?;
+        let Some(story_id) = revisions::unindex(conn, article_id).await? else { return Ok(()) };
+        let p = &self.params;
+        let members = revisions::centroid_members(conn, story_id, i64::from(p.centroid_members)).await?;
+        let mut all_terms: Vec<String> =
+            members.iter().flat_map(|m| m.iter().map(|(t, _)| t.clone())).collect();
+        all_terms.sort_unstable();
+        all_terms.dedup();
+        let mut df = HashMap::new();
+        clusters::document_frequencies(conn, &all_terms, &mut df).await?;
+        let n_docs = clusters::doc_count(conn).await?;
+        let idf = Idf { df: &df, n_docs, prior_weight: p.prior_weight };
+        let (mut centroid, mut count) = (SparseVec::new(), 0);
+        for tf in &members {
+            (centroid, count) = story::absorb(&centroid, count, tf, &idf, p);
+        }
+        let keys = if centroid.is_empty() { SparseVec::new() } else { story::keys(&centroid, &idf, p) };
+        clusters::refresh_story(
+            conn,
+            story_id,
+            Some(&clusters::CentroidUpdate { centroid, members: count, keys }),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Verified originals among the LSH candidates, best first (ties to the earlier article).
     async fn find_originals(
         &self,
@@ -451,6 +492,7 @@ pub fn config_version(cfg: &ClusterConfig) -> String {
 
 enum Resolved {
     Article(i64),
+    Revise(i64),
     Done(Outcome),
 }
 
@@ -471,14 +513,15 @@ async fn resolve_target(
                 _ => Resolved::Done(Outcome::AlreadyStored),
             })
         }
+        Target::Revise { article_id } => revision_of(conn, *article_id, content).await,
         Target::Import { external_id, url } => {
             let existing: Option<i64> =
                 sqlx::query_scalar("SELECT article_id FROM articles WHERE external_id = $1")
                     .bind(external_id)
                     .fetch_optional(&mut *conn)
                     .await?;
-            if existing.is_some() {
-                return Ok(Resolved::Done(Outcome::AlreadyStored));
+            if let Some(id) = existing {
+                return revision_of(conn, id, content).await;
             }
             if let Some(u) = url {
                 let by_url: Option<i64> =
@@ -509,6 +552,27 @@ async fn resolve_target(
             Ok(Resolved::Article(id))
         }
     }
+}
+
+/// A stored article whose title or body differ from `content` is revised; otherwise nothing changes.
+async fn revision_of(
+    conn: &mut PgConnection,
+    article_id: i64,
+    content: &Content,
+) -> Result<Resolved, IngestError> {
+    let Some(current) = revisions::current(conn, article_id).await? else {
+        return Ok(Resolved::Done(Outcome::AlreadyStored));
+    };
+    let changed = current.content_hash != Some(content_hash(&content.body)) || current.title != content.title;
+    Ok(if current.state == "stored" && changed {
+        Resolved::Revise(article_id)
+    } else {
+        Resolved::Done(Outcome::AlreadyStored)
+    })
+}
+
+fn content_hash(body: &str) -> i64 {
+    xxhash_rust::xxh3::xxh3_64(body.as_bytes()) as i64
 }
 
 async fn canonical_duplicate(
@@ -564,7 +628,7 @@ async fn mark_duplicate(
 }
 
 async fn write_content(conn: &mut PgConnection, article_id: i64, c: &Content) -> Result<(), IngestError> {
-    let hash = xxhash_rust::xxh3::xxh3_64(c.body.as_bytes()) as i64;
+    let hash = content_hash(&c.body);
     sqlx::query(
         "UPDATE articles SET state = 'stored', lease_until = NULL, last_error = NULL,
              title = $2, body = $3, authors = $4, published_at = $5, modified_at = $6, canonical_url = $7,

@@ -35,8 +35,8 @@ pub enum ScrapeReport {
 /// A claimed article after its page was fetched and extracted.
 #[derive(Debug)]
 pub enum Prepared {
-    /// Content ready to be ingested.
-    Ready { article_id: i64, content: Box<Content> },
+    /// Content ready to be ingested (as a revision when `refresh`).
+    Ready { article_id: i64, content: Box<Content>, refresh: bool },
     /// Nothing to ingest (retry scheduled, or given up).
     Done(ScrapeReport),
 }
@@ -86,8 +86,13 @@ impl Scraper {
     /// Stores a prepared article (one transaction), or passes on what already happened to it.
     pub async fn commit(&self, prepared: Prepared) -> Result<ScrapeReport, IngestError> {
         match prepared {
-            Prepared::Ready { article_id, content } => {
-                let outcome = self.ingestor.ingest(Target::Pending { article_id }, *content).await?;
+            Prepared::Ready { article_id, content, refresh } => {
+                let target =
+                    if refresh { Target::Revise { article_id } } else { Target::Pending { article_id } };
+                let outcome = self.ingestor.ingest(target, *content).await?;
+                if refresh {
+                    self.ingestor.store().end_refresh(article_id, None).await?;
+                }
                 Ok(ScrapeReport::Ingested(outcome))
             }
             Prepared::Done(report) => Ok(report),
@@ -177,11 +182,19 @@ impl Scraper {
                 html_zstd,
             }),
         };
-        Ok(Prepared::Ready { article_id: a.article_id, content: Box::new(content) })
+        Ok(Prepared::Ready { article_id: a.article_id, content: Box::new(content), refresh: a.refresh })
     }
 
     /// Stores the feed's own text for an article whose page could not be used.
     async fn fall_back(&self, a: &PendingArticle, reason: &str) -> Result<Prepared, IngestError> {
+        if a.refresh {
+            // A refresh that cannot get the page keeps the stored text: the feed's summary would be a
+            // worse body than the one already extracted.
+            let error = format!("refresh failed: {reason}");
+            tracing::warn!(%error, "keeping the stored article");
+            self.ingestor.store().end_refresh(a.article_id, Some(&error)).await?;
+            return Ok(Prepared::Done(ScrapeReport::Failed { error }));
+        }
         let Some(body) = a.feed_content.as_deref().filter(|c| !c.trim().is_empty()) else {
             let error = format!("{reason}; the feed gave no content either");
             tracing::warn!(%error, "article dropped");
@@ -203,7 +216,7 @@ impl Scraper {
             fetched_at: now,
             ..Content::default()
         };
-        Ok(Prepared::Ready { article_id: a.article_id, content: Box::new(content) })
+        Ok(Prepared::Ready { article_id: a.article_id, content: Box::new(content), refresh: false })
     }
 
     fn retry_delay(&self, attempts: u32, retry_after: Option<std::time::Duration>) -> chrono::Duration {

@@ -160,10 +160,25 @@ fn new_entries(parsed: &ParsedFeed, allow_file: bool) -> Vec<NewEntry> {
             content: e.content_text.clone(),
             published_at: e.published_at.or(e.updated_at),
             allow_file: allow_file && e.link.as_ref().is_some_and(|l| l.scheme() == "file"),
+            content_hash: entry_digest(e),
         })
         .collect();
     entries.sort_by_key(|e| e.published_at);
     entries
+}
+
+/// Digest of what a feed says about an entry (title, text, dates), to notice edits. XXH3 is a fixed
+/// algorithm, so digests stay comparable across builds.
+fn entry_digest(e: &parse::Entry) -> i64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in [e.title.as_deref(), e.content_text.as_deref()] {
+        h.update(part.unwrap_or("").as_bytes());
+        h.update(&[0]);
+    }
+    for date in [e.published_at, e.updated_at] {
+        h.update(&date.map_or(0, |d| d.timestamp()).to_le_bytes());
+    }
+    h.digest() as i64
 }
 
 /// The error with its causes, as one line.

@@ -17,6 +17,8 @@ pub struct PendingArticle {
     pub feed_published_at: Option<DateTime<Utc>>,
     /// Attempts including this one.
     pub attempts: i32,
+    /// Already stored: its feed entry changed, so the page is fetched again and the article revised.
+    pub refresh: bool,
 }
 
 impl Store {
@@ -31,14 +33,14 @@ impl Store {
         let rows = sqlx::query(
             "UPDATE articles a SET lease_until = $2, attempts = a.attempts + 1
              FROM (SELECT article_id FROM articles
-                   WHERE state = 'pending' AND next_attempt_at <= $1
+                   WHERE (state = 'pending' OR refresh_requested) AND next_attempt_at <= $1
                      AND (lease_until IS NULL OR lease_until < $1)
                    ORDER BY next_attempt_at, feed_published_at NULLS LAST, article_id
                    LIMIT $3
                    FOR UPDATE SKIP LOCKED) due
              WHERE a.article_id = due.article_id
              RETURNING a.article_id, a.feed_id, a.url, a.allow_file, a.feed_title, a.feed_content,
-                       a.feed_published_at, a.attempts",
+                       a.feed_published_at, a.attempts, a.refresh_requested",
         )
         .bind(now)
         .bind(now + lease)
@@ -56,6 +58,7 @@ impl Store {
                 feed_content: r.get("feed_content"),
                 feed_published_at: r.get("feed_published_at"),
                 attempts: r.get("attempts"),
+                refresh: r.get("refresh_requested"),
             })
             .collect();
         out.sort_by_key(|a| (a.feed_published_at, a.article_id));
@@ -71,11 +74,23 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE articles SET last_error = $2, next_attempt_at = $3, lease_until = NULL
-             WHERE article_id = $1 AND state = 'pending'",
+             WHERE article_id = $1 AND (state = 'pending' OR refresh_requested)",
         )
         .bind(article_id)
         .bind(error)
         .bind(next_attempt_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives up refreshing a stored article (its page cannot be fetched): the stored text stays.
+    pub async fn end_refresh(&self, article_id: i64, error: Option<&str>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE articles SET refresh_requested = false, lease_until = NULL, last_error = $2 WHERE article_id = $1",
+        )
+        .bind(article_id)
+        .bind(error)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -90,6 +90,11 @@ pub async fn count_terms(
     Ok((df, n))
 }
 
+/// Articles currently counted in the document frequencies.
+pub async fn doc_count(conn: &mut PgConnection) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("SELECT doc_count FROM corpus_stats").fetch_one(conn).await?)
+}
+
 /// Current document frequencies of `terms` (absent terms are left out: frequency 0).
 pub async fn document_frequencies(
     conn: &mut PgConnection,
@@ -366,16 +371,18 @@ pub async fn refresh_story(
     sqlx::query(
         "UPDATE stories s SET
              article_count = agg.n, source_count = agg.sources, reprint_count = agg.reprints,
-             first_event_at = agg.first_event, last_event_at = agg.last_event, last_updated_at = now(),
+             first_event_at = COALESCE(agg.first_event, s.first_event_at),
+             last_event_at = COALESCE(agg.last_event, s.last_event_at), last_updated_at = now(),
              representative_article_id = rep.article_id, title = rep.title
          FROM (SELECT count(*) AS n, count(DISTINCT a.source) AS sources,
                       count(m.near_duplicate_of) AS reprints,
                       min(a.event_at) AS first_event, max(a.event_at) AS last_event
-               FROM story_members m JOIN articles a USING (article_id) WHERE m.story_id = $1) agg,
+               FROM story_members m JOIN articles a USING (article_id) WHERE m.story_id = $1) agg
+         LEFT JOIN LATERAL
               (SELECT a.article_id, a.title
                FROM story_members m JOIN articles a USING (article_id) WHERE m.story_id = $1
                ORDER BY (m.near_duplicate_of IS NOT NULL), (a.title IS NULL), a.event_at, a.article_id
-               LIMIT 1) rep
+               LIMIT 1) rep ON true
          WHERE s.story_id = $1",
     )
     .bind(story_id)
@@ -404,12 +411,10 @@ pub async fn refresh_story(
 }
 
 fn sparse_to_json(v: &SparseVec) -> serde_json::Value {
-    serde_json::Value::Object(
-        v.iter().map(|(t, w)| (t.clone(), serde_json::Value::from(*w))).collect(),
-    )
+    serde_json::Value::Object(v.iter().map(|(t, w)| (t.clone(), serde_json::Value::from(*w))).collect())
 }
 
-fn sparse_from_json(v: serde_json::Value) -> Result<SparseVec, StoreError> {
+pub(crate) fn sparse_from_json(v: serde_json::Value) -> Result<SparseVec, StoreError> {
     let serde_json::Value::Object(map) = v else {
         return Err(StoreError::Corrupt("term vector is not a JSON object".into()));
     };

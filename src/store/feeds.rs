@@ -31,6 +31,8 @@ pub struct NewEntry {
     pub published_at: Option<DateTime<Utc>>,
     /// Whether the link may be a `file://` URL (only for entries of file feeds).
     pub allow_file: bool,
+    /// Digest of what the feed says about the entry; when it changes, the article is refreshed.
+    pub content_hash: i64,
 }
 
 /// The stored outcome of a successful fetch.
@@ -125,14 +127,38 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut new_articles = 0;
         for entry in entries {
-            let known: Option<i64> = sqlx::query_scalar(
-                "SELECT article_id FROM feed_entries WHERE feed_id = $1 AND entry_key = $2",
+            let known: Option<(i64, Option<i64>)> = sqlx::query_as(
+                "SELECT article_id, content_hash FROM feed_entries WHERE feed_id = $1 AND entry_key = $2",
             )
             .bind(feed_id)
             .bind(&entry.entry_key)
             .fetch_optional(&mut *tx)
             .await?;
-            if known.is_some() {
+            if let Some((article_id, hash)) = known {
+                if hash != Some(entry.content_hash) {
+                    // The publisher changed the entry: re-fetch the article (a first sighting with no
+                    // stored digest only records it).
+                    sqlx::query(
+                        "UPDATE feed_entries SET content_hash = $3 WHERE feed_id = $1 AND entry_key = $2",
+                    )
+                    .bind(feed_id)
+                    .bind(&entry.entry_key)
+                    .bind(entry.content_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                    if hash.is_some() {
+                        sqlx::query(
+                            "UPDATE articles SET refresh_requested = true, attempts = 0, next_attempt_at = now(),
+                                 feed_title = COALESCE($2, feed_title), feed_content = COALESCE($3, feed_content)
+                             WHERE article_id = $1 AND state = 'stored'",
+                        )
+                        .bind(article_id)
+                        .bind(&entry.title)
+                        .bind(&entry.content)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
                 continue;
             }
             let existing: Option<i64> = match &entry.url {
@@ -187,12 +213,13 @@ impl Store {
                 }
             };
             sqlx::query(
-                "INSERT INTO feed_entries (feed_id, entry_key, article_id) VALUES ($1, $2, $3)
+                "INSERT INTO feed_entries (feed_id, entry_key, article_id, content_hash) VALUES ($1, $2, $3, $4)
                  ON CONFLICT DO NOTHING",
             )
             .bind(feed_id)
             .bind(&entry.entry_key)
             .bind(article_id)
+            .bind(entry.content_hash)
             .execute(&mut *tx)
             .await?;
         }

@@ -11,6 +11,7 @@ pub mod articles;
 pub mod clusters;
 pub mod feeds;
 pub mod maintenance;
+pub mod revisions;
 
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -129,3 +129,48 @@ async fn a_feed_that_recovers_is_polled_normally() {
     assert_eq!((failures, error), (0, None));
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_entry_edited_in_its_feed_is_refetched_and_revised() {
+    let server = TestServer::start().await;
+    let db = TestDb::new().await;
+    let app = App::with_store(settings(&server, &["/rss.xml"]), db.store.clone()).await.expect("app");
+    app.run_once().await.expect("first cycle");
+
+    let feed = server.original("/rss.xml");
+    let page = server.original("/articles/seed-001.html");
+    let marker = "Assad returned to Damascus on the same day, the Syrian presidency said in a later update.";
+    let last_paragraph = "Several other Arab countries followed suit.</p>";
+    assert!(feed.contains("seed-001.html") && page.contains(last_paragraph), "fixture shape changed");
+    let edited_feed = feed.replace("<description>", "<description>Updated: ");
+    server.set_body("/rss.xml", edited_feed);
+    server.set_body(
+        "/articles/seed-001.html",
+        page.replacen(last_paragraph, &format!("{last_paragraph}\n<p>{marker}</p>"), 1),
+    );
+
+    let second = app.run_once().await.expect("second cycle");
+    assert_eq!(second.new_entries, 0, "{second:?}");
+    let (revision, body, refresh): (i32, String, bool) = sqlx::query_as(
+        "SELECT revision, body, refresh_requested FROM articles WHERE url LIKE '%/seed-001.html'",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .expect("article");
+    assert_eq!(revision, 1);
+    assert!(body.contains("returned to Damascus on the same day"), "{body}");
+    assert!(!refresh, "the refresh is done");
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM article_revisions r JOIN articles a USING (article_id) WHERE a.url LIKE '%/seed-001.html'",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .expect("revisions");
+    assert_eq!(kept, 1);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM story_articles")
+        .fetch_one(db.store.pool())
+        .await
+        .expect("count");
+    assert_eq!(stored, 5, "no duplicate rows");
+    db.cleanup().await;
+}

@@ -17,6 +17,8 @@ struct Shared {
     hits: Arc<Mutex<HashMap<String, (u32, u32)>>>,
     /// Path → status to answer instead of the file.
     failures: Arc<Mutex<HashMap<String, u16>>>,
+    /// Path → body to serve instead of the file (still templated).
+    overrides: Arc<Mutex<HashMap<String, String>>>,
 }
 
 pub struct TestServer {
@@ -48,6 +50,20 @@ impl TestServer {
     /// Makes `path` answer `status` from now on.
     pub fn fail(&self, path: &str, status: u16) {
         self.shared.failures.lock().expect("lock").insert(path.to_owned(), status);
+    }
+
+    /// Serves `body` at `path` from now on.
+    pub fn set_body(&self, path: &str, body: String) {
+        self.shared.overrides.lock().expect("lock").insert(path.to_owned(), body);
+    }
+
+    /// The file `path` would serve (before templating).
+    pub fn original(&self, path: &str) -> String {
+        let file = match path.strip_prefix("/articles/") {
+            Some(name) => root().join("demo/articles").join(name),
+            None => root().join("tests/fixtures/site").join(path.trim_start_matches('/')),
+        };
+        std::fs::read_to_string(file).expect("fixture exists")
     }
 
     /// Makes `path` answer normally again.
@@ -82,8 +98,13 @@ async fn serve(State(s): State<Shared>, uri: Uri, headers: HeaderMap) -> Respons
     if path.contains("..") {
         return respond(StatusCode::BAD_REQUEST, "text/plain", "bad path".into(), None);
     }
-    let Ok(bytes) = std::fs::read(&file) else {
-        return respond(StatusCode::NOT_FOUND, "text/plain", "not found".into(), None);
+    let overridden = s.overrides.lock().expect("lock").get(&path).cloned();
+    let bytes = match overridden {
+        Some(body) => body.into_bytes(),
+        None => match std::fs::read(&file) {
+            Ok(b) => b,
+            Err(_) => return respond(StatusCode::NOT_FOUND, "text/plain", "not found".into(), None),
+        },
     };
     let body = if templated {
         String::from_utf8_lossy(&bytes).replace("{{BASE}}", &s.base).into_bytes()

@@ -1,0 +1,137 @@
+//! Long-running behaviour on the real database: edits, merges and retention.
+
+use crate::support::*;
+use newsdedup::config::Settings;
+use newsdedup::ingest::Outcome;
+use sqlx::Row;
+
+#[tokio::test]
+async fn an_edited_article_keeps_its_revision_and_is_reclustered() {
+    let db = TestDb::new().await;
+    let ing = ingestor(&db);
+    for (id, src, when) in
+        [("001", "aljazeera.com", "2022-05-08T14:21:00Z"), ("003", "iranintl.com", "2022-05-08T12:40:00Z")]
+    {
+        import(&ing, id, src, when, None, &seed_text(id)).await;
+    }
+    let edited = format!(
+        "{}\n\nUpdate: Assad returned to Damascus the same evening, Syrian state media said.",
+        seed_text("001")
+    );
+    let out = import(&ing, "001", "aljazeera.com", "2022-05-08T14:21:00Z", None, &edited).await;
+    assert!(matches!(out, Outcome::Stored { .. }), "{out:?}");
+
+    let row = sqlx::query("SELECT article_id, revision, body FROM articles WHERE external_id = '001'")
+        .fetch_one(db.store.pool())
+        .await
+        .expect("article");
+    assert_eq!(row.get::<i32, _>("revision"), 1);
+    assert!(row.get::<String, _>("body").contains("returned to Damascus"));
+    let old: String =
+        sqlx::query_scalar("SELECT body FROM article_revisions WHERE article_id = $1 AND revision = 0")
+            .bind(row.get::<i64, _>("article_id"))
+            .fetch_one(db.store.pool())
+            .await
+            .expect("earlier revision kept");
+    assert!(!old.contains("returned to Damascus"));
+
+    let rows = memberships(&db.store).await;
+    assert_eq!(rows.len(), 2, "still one membership per article: {rows:?}");
+    assert_eq!(story_of(&rows, "001"), story_of(&rows, "003"), "{rows:?}");
+    let (count, docs): (i32, i64) = sqlx::query_as(
+        "SELECT (SELECT article_count FROM story_clusters WHERE story_id = $1), (SELECT doc_count FROM corpus_stats)",
+    )
+    .bind(story_of(&rows, "001"))
+    .fetch_one(db.store.pool())
+    .await
+    .expect("aggregates");
+    assert_eq!((count, docs), (2, 2), "the edit is not counted twice");
+    db.cleanup().await;
+}
+
+fn words(prefix: &str, n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+#[tokio::test]
+async fn an_article_that_matches_two_similar_stories_merges_them() {
+    let db = TestDb::new().await;
+    let ing = ingestor(&db);
+    let (k, a, b) = (words("kay", 3), words("aye", 9), words("bee", 9));
+    let a_text = [k.clone(), a.clone()].concat().join(" ");
+    let b_text = [k.clone(), b.clone()].concat().join(" ");
+    let c_text = [k, a, b].concat().join(" ");
+    import(&ing, "a", "one.example", "2022-05-08T10:00:00Z", None, &a_text).await;
+    import(&ing, "b", "two.example", "2022-05-08T11:00:00Z", None, &b_text).await;
+    let before = memberships(&db.store).await;
+    assert_ne!(story_of(&before, "a"), story_of(&before, "b"), "alone, b is too far from a: {before:?}");
+
+    import(&ing, "c", "three.example", "2022-05-08T12:00:00Z", None, &c_text).await;
+    let after = memberships(&db.store).await;
+    let older = story_of(&before, "a").min(story_of(&before, "b"));
+    for id in ["a", "b", "c"] {
+        assert_eq!(story_of(&after, id), older, "{after:?}");
+    }
+    let merges: Vec<(i64, i64)> = sqlx::query_as("SELECT from_story_id, into_story_id FROM story_merges")
+        .fetch_all(db.store.pool())
+        .await
+        .expect("merges");
+    assert_eq!(merges, vec![(story_of(&before, "a").max(story_of(&before, "b")), older)]);
+    let live: Vec<(i64, i32)> = sqlx::query_as("SELECT story_id, article_count FROM story_clusters")
+        .fetch_all(db.store.pool())
+        .await
+        .expect("stories");
+    assert_eq!(live, vec![(older, 3)], "the merged-away story is gone from the view");
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn retention_evicts_old_index_data_and_keeps_articles() {
+    let db = TestDb::new().await;
+    let ing = ingestor(&db);
+    import(&ing, "old", "aljazeera.com", "2020-05-08T14:21:00Z", None, &seed_text("001")).await;
+    import(&ing, "new", "iranintl.com", "2022-05-08T12:40:00Z", None, &seed_text("003")).await;
+    let settings = Settings::parse("", std::path::Path::new("test.toml")).expect("defaults");
+    newsdedup::maintenance::pass(&db.store, &settings).await.expect("maintenance pass");
+
+    let q = |sql: &'static str| {
+        let pool = db.store.pool().clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.expect("query") }
+    };
+    assert_eq!(
+        q("SELECT count(*) FROM lsh_bands b JOIN articles a USING (article_id) WHERE a.external_id = 'old'")
+            .await,
+        0
+    );
+    assert!(
+        q("SELECT count(*) FROM lsh_bands b JOIN articles a USING (article_id) WHERE a.external_id = 'new'")
+            .await
+            > 0
+    );
+    assert_eq!(
+        q("SELECT doc_count FROM corpus_stats").await,
+        1,
+        "the old article left the document frequencies"
+    );
+    assert_eq!(
+        q("SELECT count(*) FROM term_df").await,
+        q("SELECT count(*) FROM article_fingerprints f JOIN articles a USING (article_id), jsonb_object_keys(f.terms)
+           WHERE a.external_id = 'new'")
+        .await,
+        "only the new article's terms are still counted"
+    );
+    assert_eq!(q("SELECT max(df)::bigint FROM term_df").await, 1);
+    assert_eq!(q("SELECT count(*) FROM story_terms st JOIN story_members m USING (story_id) JOIN articles a USING (article_id) WHERE a.external_id = 'old'").await, 0);
+    assert_eq!(
+        q("SELECT count(*) FROM story_articles").await,
+        2,
+        "articles and memberships are never deleted"
+    );
+
+    // The old story is out of the window: the same text again starts a new story.
+    let again =
+        import(&ing, "old-again", "other.example", "2022-05-09T10:00:00Z", None, &seed_text("001")).await;
+    let rows = memberships(&db.store).await;
+    assert_ne!(story_of(&rows, "old-again"), story_of(&rows, "old"), "{again:?} {rows:?}");
+    db.cleanup().await;
+}
