@@ -26,6 +26,7 @@ pub mod ingest;
 pub mod inspect;
 pub mod maintenance;
 pub mod poll;
+pub mod reextract;
 pub mod scrape;
 pub mod store;
 pub mod telemetry;

@@ -47,6 +47,18 @@ enum Command {
         #[arg(long, default_value = "config/feeds.toml")]
         config: PathBuf,
     },
+    /// Re-run the current extractor over stored raw pages (no refetching); changed articles are revised
+    /// and clustered again.
+    Reextract {
+        #[arg(long, default_value = "config/feeds.toml")]
+        config: PathBuf,
+        /// Only pages fetched at or after this time (RFC 3339, or a date YYYY-MM-DD).
+        #[arg(long, value_parser = parse_since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Also pages the current extractor version already produced.
+        #[arg(long)]
+        all: bool,
+    },
     /// GET a URL and exit 0 on HTTP 200 (the container's HEALTHCHECK).
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
@@ -67,6 +79,17 @@ enum InspectWhat {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| format!("{s:?} is neither RFC 3339 nor YYYY-MM-DD"))
 }
 
 fn main() -> ExitCode {
@@ -122,6 +145,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck { url } => healthcheck(&url).await,
+        Command::Reextract { config, since, all } => {
+            let settings = Settings::load(&config)?;
+            let store = Store::open(&settings.database.url, settings.database.max_connections.get())
+                .await
+                .context("opening the database")?;
+            let rules = newsdedup::scrape::rules_by_feed(&settings.feeds, &store.feed_ids().await?);
+            let ingestor = Ingestor::new(store, &settings.cluster);
+            let summary = newsdedup::reextract::run(&ingestor, &rules, since, all).await?;
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -60,20 +60,7 @@ impl Scraper {
         feeds: &[Feed],
         feed_ids: &[(String, i64)],
     ) -> Scraper {
-        let by_url: HashMap<&str, &Feed> = feeds.iter().map(|f| (f.url.as_str(), f)).collect();
-        let rules = feed_ids
-            .iter()
-            .filter_map(|(url, id)| {
-                let f = by_url.get(url.as_str())?;
-                Some((
-                    *id,
-                    SiteRules {
-                        body_selector: f.body_selector.clone(),
-                        remove_selectors: f.remove_selectors.clone(),
-                    },
-                ))
-            })
-            .collect();
+        let rules = rules_by_feed(feeds, feed_ids);
         Scraper { fetcher, ingestor, cfg, rules: Arc::new(rules) }
     }
 
@@ -151,37 +138,17 @@ impl Scraper {
             Err(e) => return self.fall_back(&a, &format!("extraction failed: {e}")).await,
         };
         metrics::counter!(telemetry::PAGES_FETCHED, "outcome" => "ok").increment(1);
-        let canonical = article
-            .canonical_url
-            .as_ref()
-            .filter(|c| plausible_canonical(c, &resp.final_url))
-            .map(fetch::canonicalize)
-            .unwrap_or_else(|| fetch::canonicalize(&resp.final_url));
-        let published = article
-            .published_at
-            .filter(|d| *d <= fetched_at + chrono::Duration::hours(MAX_FUTURE_SKEW_HOURS));
-        let content = Content {
-            title: article.title.clone().or_else(|| a.feed_title.clone()),
-            body: article.body,
-            authors: article.authors,
-            published_at: published,
-            modified_at: article.modified_at,
-            source: fetch::source_host(&canonical).or_else(|| fetch::source_host(&resp.final_url)),
-            canonical_url: Some(canonical.to_string()),
-            language: article.language,
-            site_name: article.site_name,
-            image_url: article.image.map(|u| u.to_string()),
-            description: article.description,
-            extraction_method: article.extraction_method.as_str().to_owned(),
-            extractor_version: Some(extract::EXTRACTOR_VERSION),
-            event_at: event_time(published, a.feed_published_at, fetched_at),
+        let page = FetchedPage {
+            final_url: &resp.final_url,
+            content_type: resp.content_type.as_deref(),
             fetched_at,
-            raw_page: raw.map(|html_zstd| RawPage {
-                final_url: resp.final_url.to_string(),
-                content_type: resp.content_type.clone(),
-                html_zstd,
-            }),
         };
+        let mut content = page_content(article, &page, a.feed_title.as_deref(), a.feed_published_at);
+        content.raw_page = raw.map(|html_zstd| RawPage {
+            final_url: resp.final_url.to_string(),
+            content_type: resp.content_type.clone(),
+            html_zstd,
+        });
         Ok(Prepared::Ready { article_id: a.article_id, content: Box::new(content), refresh: a.refresh })
     }
 
@@ -224,6 +191,68 @@ impl Scraper {
         let backoff = base.saturating_mul(1u64 << attempts.saturating_sub(1).min(16));
         let secs = backoff.max(retry_after.map_or(0, |d| d.as_secs())).min(86_400);
         chrono::Duration::seconds(i64::try_from(secs).unwrap_or(86_400))
+    }
+}
+
+/// Per-feed extraction rules by feed id; `feed_ids` maps configured feed URLs to database ids.
+pub fn rules_by_feed(feeds: &[Feed], feed_ids: &[(String, i64)]) -> HashMap<i64, SiteRules> {
+    let by_url: HashMap<&str, &Feed> = feeds.iter().map(|f| (f.url.as_str(), f)).collect();
+    feed_ids
+        .iter()
+        .filter_map(|(url, id)| {
+            let f = by_url.get(url.as_str())?;
+            Some((
+                *id,
+                SiteRules {
+                    body_selector: f.body_selector.clone(),
+                    remove_selectors: f.remove_selectors.clone(),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Where and when a page was fetched.
+pub struct FetchedPage<'a> {
+    pub final_url: &'a Url,
+    pub content_type: Option<&'a str>,
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// What the pipeline stores of an extracted page; shared by scraping and `reextract`. The feed's
+/// title and date fill in what the page lacks.
+pub fn page_content(
+    article: extract::Article,
+    page: &FetchedPage<'_>,
+    feed_title: Option<&str>,
+    feed_published_at: Option<DateTime<Utc>>,
+) -> Content {
+    let canonical = article
+        .canonical_url
+        .as_ref()
+        .filter(|c| plausible_canonical(c, page.final_url))
+        .map(fetch::canonicalize)
+        .unwrap_or_else(|| fetch::canonicalize(page.final_url));
+    let published = article
+        .published_at
+        .filter(|d| *d <= page.fetched_at + chrono::Duration::hours(MAX_FUTURE_SKEW_HOURS));
+    Content {
+        title: article.title.or_else(|| feed_title.map(str::to_owned)),
+        body: article.body,
+        authors: article.authors,
+        published_at: published,
+        modified_at: article.modified_at,
+        source: fetch::source_host(&canonical).or_else(|| fetch::source_host(page.final_url)),
+        canonical_url: Some(canonical.to_string()),
+        language: article.language,
+        site_name: article.site_name,
+        image_url: article.image.map(|u| u.to_string()),
+        description: article.description,
+        extraction_method: article.extraction_method.as_str().to_owned(),
+        extractor_version: Some(extract::EXTRACTOR_VERSION),
+        event_at: event_time(published, feed_published_at, page.fetched_at),
+        fetched_at: page.fetched_at,
+        raw_page: None,
     }
 }
 

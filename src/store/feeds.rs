@@ -74,6 +74,11 @@ impl Store {
         Ok(ids)
     }
 
+    /// `(configured url, feed_id)` of every known feed.
+    pub async fn feed_ids(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as("SELECT url, feed_id FROM feeds ORDER BY feed_id").fetch_all(&self.pool).await?)
+    }
+
     /// Claims up to `limit` active feeds whose `next_check_at` is at or before `due_before`, pushing
     /// their `next_check_at` to `lease_until` so that another replica does not poll them at the same
     /// time; the poll's outcome then sets the real next check. A crash mid-poll retries after the

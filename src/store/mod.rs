@@ -11,6 +11,7 @@ pub mod articles;
 pub mod clusters;
 pub mod feeds;
 pub mod maintenance;
+pub mod raw_pages;
 pub mod revisions;
 
 use sqlx::migrate::MigrateDatabase;

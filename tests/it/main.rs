@@ -6,5 +6,6 @@
 mod ingest;
 mod lifecycle;
 mod pipeline;
+mod reextract;
 mod server;
 mod support;
