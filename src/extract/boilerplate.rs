@@ -182,6 +182,10 @@ const SUBSTRINGS: &[&str] = &[
     "see-also",
 ];
 
+/// Words of embedded content that belongs to the story (tweets, Instagram posts, pull quotes) even when
+/// the container is also called `social-…`.
+const EMBED_WORDS: &[&str] = &["embed", "embedded", "tweet", "quote", "blockquote", "instagram"];
+
 /// Words that mark a wrapper of the article itself; such an element is removed only when small.
 const CONTENT_WORDS: &[&str] = &["content", "body", "article", "story", "entry", "post", "main", "text"];
 
@@ -193,7 +197,7 @@ pub fn strip(doc: &Document) {
     let mut stack: Vec<NodeRef> = body.element_children();
     stack.reverse();
     while let Some(node) = stack.pop() {
-        if is_chrome(&node) && !holds_the_article(&node, &page) {
+        if (is_chrome(&node) || is_teaser_card(&node)) && !holds_the_article(&node, &page) {
             node.remove_from_parent();
             continue;
         }
@@ -254,7 +258,27 @@ fn is_chrome(node: &NodeRef) -> bool {
     if names.is_empty() {
         return false;
     }
-    words(&names).any(|w| WORDS.contains(&w)) || SUBSTRINGS.iter().any(|s| names.contains(s))
+    let chrome = words(&names).any(|w| WORDS.contains(&w)) || SUBSTRINGS.iter().any(|s| names.contains(s));
+    chrome && !is_embedded_post(node, &names)
+}
+
+/// A tweet or Instagram post quoted in the story: a `blockquote` inside a container whose name says
+/// embed. Such containers are often also called `social-…`.
+fn is_embedded_post(node: &NodeRef, names: &str) -> bool {
+    words(names).any(|w| EMBED_WORDS.contains(&w)) && node.descendants_it().any(|d| d.has_name("blockquote"))
+}
+
+/// A link to another story inside a list or grid: an `<article>` or `<li>` whose heading is a link and
+/// that holds little more than a headline and a one-line summary.
+fn is_teaser_card(node: &NodeRef) -> bool {
+    if !(node.has_name("article") || node.has_name("li")) {
+        return false;
+    }
+    let linked_heading = node.descendants_it().any(|d| {
+        matches!(d.node_name().as_deref(), Some("h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
+            && d.descendants_it().any(|a| a.has_name("a"))
+    });
+    linked_heading && node.text().split_whitespace().count() < 80
 }
 
 fn hides(style: &str) -> bool {
@@ -263,12 +287,20 @@ fn hides(style: &str) -> bool {
     compact.contains("display:none") || compact.contains("visibility:hidden")
 }
 
-/// Lower-cased `class` and `id`, space separated.
+/// Lower-cased `class` and `id`, space separated, with camelCase split into words
+/// (`imageEmbedCaption` → `image embed caption`).
 fn class_and_id(node: &NodeRef) -> String {
     let mut s = String::new();
     for attr in ["class", "id"] {
         if let Some(v) = node.attr(attr) {
-            s.push_str(&v.to_ascii_lowercase());
+            let mut prev_lower = false;
+            for c in v.chars() {
+                if c.is_ascii_uppercase() && prev_lower {
+                    s.push(' ');
+                }
+                prev_lower = c.is_ascii_lowercase();
+                s.push(c.to_ascii_lowercase());
+            }
             s.push(' ');
         }
     }
@@ -316,6 +348,20 @@ mod tests {
         let html =
             format!("<form id=aspnetForm><div class=\"post tag-social share-enabled\">{STORY}</div></form>");
         assert!(stripped(&html).contains("The mayor is expected"));
+    }
+
+    #[test]
+    fn embedded_tweets_stay_and_teaser_cards_go() {
+        let html = format!(
+            "<div class=body>{STORY}<div class=\"social-media-embed\"><blockquote class=twitter-tweet>\
+             <p>Yes this is real</p></blockquote></div>\
+             <div class=InlineImage-imageEmbedCaption>A caption in camelCase</div>\
+             <section><article><h3><a href=/x>Another story</a></h3><p>Its one-line summary.</p></article></section></div>"
+        );
+        let text = stripped(&html);
+        assert!(text.contains("Yes this is real"), "{text}");
+        assert!(!text.contains("camelCase"), "{text}");
+        assert!(!text.contains("Another story"), "{text}");
     }
 
     #[test]

@@ -198,8 +198,12 @@ fn flatten_html(body: &str) -> String {
     if !(body.contains('<') || body.contains('&')) {
         return body.trim().to_string();
     }
-    let fragment = Document::fragment(body);
-    fragment.formatted_text().trim().to_string()
+    let mut text = Document::fragment(body).formatted_text().trim().to_string();
+    // Some CMSs escape the markup twice (`&lt;p&gt;`): the first pass leaves literal tags.
+    if text.contains("</") || text.contains("&quot;") || text.contains("&amp;") {
+        text = Document::fragment(text.as_str()).formatted_text().trim().to_string();
+    }
+    text
 }
 
 #[cfg(test)]

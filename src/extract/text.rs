@@ -217,27 +217,101 @@ const DATELINE_WORDS: &[&str] = &[
     "first",
 ];
 
+/// Headings that introduce a list of links to other stories (lower-case, without trailing punctuation).
+const RELATED_MARKERS: &[&str] = &[
+    "you may also like",
+    "you might also like",
+    "you may like",
+    "related",
+    "related articles",
+    "related stories",
+    "related content",
+    "related coverage",
+    "related links",
+    "related posts",
+    "related news",
+    "more stories",
+    "more news",
+    "more on this story",
+    "more on this",
+    "more like this",
+    "don't miss",
+    "don’t miss",
+    "dont miss",
+    "see more",
+    "read more",
+    "read also",
+    "also read",
+    "recommended",
+    "recommended for you",
+    "recommended stories",
+    "most read",
+    "most popular",
+    "popular stories",
+    "trending",
+    "trending now",
+    "top stories",
+    "latest news",
+    "latest stories",
+    "what to read next",
+    "read next",
+    "up next",
+    "further reading",
+    "editor's picks",
+    "editors' picks",
+    "keep reading",
+    "in case you missed it",
+];
+
 /// Normalises whitespace and drops furniture paragraphs (see the module docs).
 pub fn clean(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
-    let mut seen: Vec<String> = Vec::new();
+    let mut previous = String::new();
+    let mut in_link_list = false;
     for para in paragraphs(raw) {
+        // After a "You may also like" heading, headlines follow until the prose resumes.
+        if in_link_list && is_headline_list(&para) {
+            continue;
+        }
+        in_link_list = false;
+        if is_related_marker(&para) {
+            in_link_list = true;
+            continue;
+        }
         if is_furniture(&para) {
             continue;
         }
-        // A paragraph repeated verbatim is a caption or pull quote shown twice, not new prose.
-        if para.split_whitespace().count() >= 4 {
-            if seen.contains(&para) {
-                continue;
-            }
-            seen.push(para.clone());
+        // A paragraph repeated immediately is a caption or pull quote rendered twice (one copy for
+        // mobile, one for desktop), not new prose. Repeats further apart are kept: recipes, meal
+        // plans and Q&As legitimately reuse lines.
+        if para == previous && para.split_whitespace().count() >= 3 {
+            continue;
         }
+        previous.clone_from(&para);
         if !out.is_empty() {
             out.push_str("\n\n");
         }
         out.push_str(&para);
     }
     out
+}
+
+fn is_related_marker(para: &str) -> bool {
+    if para.split_whitespace().count() > 6 {
+        return false;
+    }
+    let lower = para.to_lowercase();
+    let label =
+        lower.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '.' | '…' | '>' | '»' | '|'));
+    RELATED_MARKERS.contains(&label)
+}
+
+/// Every line reads as a headline: short and not ending like a sentence.
+fn is_headline_list(para: &str) -> bool {
+    para.lines().all(|line| {
+        let line = line.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '|' | ']' | ')'));
+        line.split_whitespace().count() <= 20 && !line.ends_with(['.', '!', ':', ';', ',', '"', '”'])
+    })
 }
 
 /// Paragraphs of `raw` with whitespace collapsed; single newlines inside a paragraph are kept as line
@@ -326,6 +400,30 @@ fn split_glued(token: &str) -> Option<(&str, &str)> {
     (!a.is_empty() && a.bytes().all(|c| c.is_ascii_digit())).then_some((a, b))
 }
 
+/// Share of `text`'s word 4-grams that also occur in `within` (0 when `text` has none). Used to ask
+/// "is this JSON-LD body on the page?" and "did the main-text pass find the same article?".
+pub fn coverage(text: &str, within: &str) -> f64 {
+    let mine = shingles(text);
+    if mine.is_empty() {
+        return 0.0;
+    }
+    let theirs = shingles(within);
+    mine.iter().filter(|s| theirs.contains(s)).count() as f64 / mine.len() as f64
+}
+
+fn shingles(text: &str) -> std::collections::HashSet<u64> {
+    use std::hash::{Hash, Hasher};
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    words
+        .windows(4.min(words.len()).max(1))
+        .map(|w| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            w.hash(&mut h);
+            h.finish()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,8 +467,23 @@ mod tests {
     }
 
     #[test]
+    fn related_link_lists_are_dropped_until_prose_resumes() {
+        let raw = "First sentence of the story.\n\nDON'T MISS\n\nChina furious at Macron [INSIGHT]|\nLakers vs Nets: NBA decision [VIDEO]\n\n\
+                   Who will make the Rock Hall in 2020?\n\nThe story goes on here.\n\nYou may also like...\n\nAnother headline";
+        assert_eq!(clean(raw), "First sentence of the story.\n\nThe story goes on here.");
+    }
+
+    #[test]
+    fn coverage_counts_shared_word_4grams() {
+        assert_eq!(coverage("a b c d e", "x a b c d e y"), 1.0);
+        assert_eq!(coverage("a b c d e", "a b c x d e"), 0.0);
+        assert_eq!(coverage("", "a b c d"), 0.0);
+        assert!((coverage("a b c d e f", "a b c d e") - 2.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn repeated_paragraphs_are_dropped() {
-        let raw = "A caption shown twice here.\n\nThe story.\n\nA caption shown twice here.";
-        assert_eq!(clean(raw), "A caption shown twice here.\n\nThe story.");
+        let raw = "A caption shown twice.\n\nA caption shown twice.\n\nThe story.\n\nA caption shown twice.";
+        assert_eq!(clean(raw), "A caption shown twice.\n\nThe story.\n\nA caption shown twice.");
     }
 }
