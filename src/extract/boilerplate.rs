@@ -197,7 +197,8 @@ pub fn strip(doc: &Document) {
     let mut stack: Vec<NodeRef> = body.element_children();
     stack.reverse();
     while let Some(node) = stack.pop() {
-        if (is_chrome(&node) || is_teaser_card(&node)) && !holds_the_article(&node, &page) {
+        let boilerplate = is_chrome(&node) || is_teaser_card(&node) || is_shouted_link(&node);
+        if boilerplate && !holds_the_article(&node, &page) {
             node.remove_from_parent();
             continue;
         }
@@ -258,14 +259,40 @@ fn is_chrome(node: &NodeRef) -> bool {
     if names.is_empty() {
         return false;
     }
-    let chrome = words(&names).any(|w| WORDS.contains(&w)) || SUBSTRINGS.iter().any(|s| names.contains(s));
-    chrome && !is_embedded_post(node, &names)
+    if is_embedded_post(node, &names) {
+        // Readability weighs names such as `social-media-embed` as negative and drops the quoted post;
+        // a neutral name keeps it in the running.
+        node.set_attr("class", "embedded-post");
+        node.remove_attr("id");
+        return false;
+    }
+    words(&names).any(|w| WORDS.contains(&w)) || SUBSTRINGS.iter().any(|s| names.contains(s))
 }
 
 /// A tweet or Instagram post quoted in the story: a `blockquote` inside a container whose name says
 /// embed. Such containers are often also called `social-…`.
 fn is_embedded_post(node: &NodeRef, names: &str) -> bool {
     words(names).any(|w| EMBED_WORDS.contains(&w)) && node.descendants_it().any(|d| d.has_name("blockquote"))
+}
+
+/// A paragraph that is nothing but a link written in capitals: an inline promo for another story
+/// ("SEAN SPICER ELIMINATED FROM 'DANCING WITH THE STARS'").
+fn is_shouted_link(node: &NodeRef) -> bool {
+    if !node.has_name("p") {
+        return false;
+    }
+    let text = node.text();
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    if letters.len() < 12 || text.split_whitespace().count() > 30 || letters.iter().any(|c| c.is_lowercase())
+    {
+        return false;
+    }
+    let linked: usize = node
+        .descendants_it()
+        .filter(|d| d.has_name("a"))
+        .map(|a| a.text().chars().filter(|c| c.is_alphabetic()).count())
+        .sum();
+    linked * 10 >= letters.len() * 9
 }
 
 /// A link to another story inside a list or grid: an `<article>` or `<li>` whose heading is a link and
@@ -356,12 +383,14 @@ mod tests {
             "<div class=body>{STORY}<div class=\"social-media-embed\"><blockquote class=twitter-tweet>\
              <p>Yes this is real</p></blockquote></div>\
              <div class=InlineImage-imageEmbedCaption>A caption in camelCase</div>\
-             <section><article><h3><a href=/x>Another story</a></h3><p>Its one-line summary.</p></article></section></div>"
+             <section><article><h3><a href=/x>Another story</a></h3><p>Its one-line summary.</p></article></section>\
+             <p><strong><a href=/y>SPICER ELIMINATED FROM THE SHOW</a></strong></p></div>"
         );
         let text = stripped(&html);
         assert!(text.contains("Yes this is real"), "{text}");
         assert!(!text.contains("camelCase"), "{text}");
         assert!(!text.contains("Another story"), "{text}");
+        assert!(!text.contains("SPICER"), "{text}");
     }
 
     #[test]

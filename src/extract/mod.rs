@@ -124,7 +124,13 @@ pub fn article(page: &Page<'_>, rules: &SiteRules) -> Result<Article, ExtractErr
 
     let ld = jsonld::collect(&doc);
     let found = meta::collect(&doc, &ld, page.url);
-    let extracted = body::extract(&html, doc, &ld, rules, &mut warnings);
+    let mut extracted = body::extract(&html, doc, &ld, rules, &mut warnings);
+    let titles = [ld.headline.as_deref(), found.title.as_deref()];
+    if let Some(rest) =
+        titles.into_iter().flatten().find_map(|t| text::drop_leading_title(&extracted.text, t))
+    {
+        extracted.text = rest;
+    }
     if body::word_count(&extracted.text) < MIN_USABLE_WORDS {
         return Err(ExtractError::EmptyBody);
     }

@@ -58,6 +58,12 @@ const FURNITURE_PREFIXES: &[&str] = &[
     "this story originally",
     "originally published",
     "citation:",
+    "reporting by",
+    "additional reporting by",
+    "(reporting by",
+    "editing by",
+    "writing by",
+    "compiled by",
     "this document is subject to copyright",
     "updated:",
     "published:",
@@ -90,7 +96,15 @@ const FURNITURE_PHRASES: &[&str] = &[
     "this material may not be published",
     "may not be published, broadcast, rewritten",
     "click here to",
+    "click here for",
+    "by clicking here",
+    "tell us what you think",
     "is subject to copyright",
+    "join our",
+    "if you have a news tip",
+    "have a tip?",
+    "may be reached at",
+    "can be reached at",
 ];
 
 /// Single words or labels that are player/gallery/widget controls, never prose (lower-case, exact).
@@ -100,6 +114,7 @@ const UI_LABELS: &[&str] = &[
     "expand",
     "enlarge",
     "advertisement",
+    "advert",
     "ad",
     "loading",
     "play",
@@ -348,7 +363,38 @@ pub fn is_furniture(para: &str) -> bool {
     {
         return true;
     }
-    is_byline(para, words) || is_dateline(&lower)
+    is_byline(para, words) || is_dateline(&lower) || is_shortcode(&lower) || is_follow_us(&lower, words)
+}
+
+/// "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube."
+fn is_follow_us(lower: &str, words: usize) -> bool {
+    const NETWORKS: &[&str] =
+        &["twitter", "facebook", "instagram", "youtube", "linkedin", "tiktok", "snapchat"];
+    words <= 25 && lower.starts_with("follow ") && NETWORKS.iter().any(|n| lower.contains(n))
+}
+
+/// Removes the first paragraph when it repeats the headline (pages often render the `<h1>` inside the
+/// article container; a body never starts with its own title).
+pub fn drop_leading_title(body: &str, title: &str) -> Option<String> {
+    let norm = |s: &str| {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let (first, rest) = body.split_once("\n\n")?;
+    let first_n = norm(first);
+    let title_n = norm(title);
+    let matches = !first_n.is_empty()
+        && first_n.split(' ').count() <= 30
+        && (title_n == first_n || title_n.starts_with(&format!("{first_n} ")));
+    matches.then(|| rest.to_string())
+}
+
+/// An unrendered WordPress shortcode such as `[button link="…"]Send us your review[/button]`.
+fn is_shortcode(lower: &str) -> bool {
+    lower.starts_with('[') && lower.contains("[/") && lower.ends_with(']')
 }
 
 /// `prefix` at the start of `text`, not followed by more letters ("subscribe" ≠ "subscribers").
@@ -449,6 +495,11 @@ mod tests {
             "Caption",
             "The contents of this site are ©2019 Capitol Hill Publishing Corp.",
             "Sign up for our daily newsletter to get the best stories in your inbox.",
+            "Advert",
+            "[button link=\"http://example.com/submit/\" type=\"big\"] Send us YOUR review[/button]",
+            "Get Motor Cycle Monthly delivered every month. Click here for more information.",
+            "Reporting by Rodrigo Campos; Editing by Nick Zieminski",
+            "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.",
         ] {
             assert!(is_furniture(junk), "{junk}");
         }
@@ -479,6 +530,14 @@ mod tests {
         assert_eq!(coverage("a b c d e", "a b c x d e"), 0.0);
         assert_eq!(coverage("", "a b c d"), 0.0);
         assert!((coverage("a b c d e f", "a b c d e") - 2.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn leading_headline_is_dropped() {
+        let body = "South Dakota says, 'Meth. We're On It,' and Twitter asks, Are you guys OK?\n\nThe story.";
+        let title = "South Dakota says 'Meth. We're On It,' and Twitter asks: Are you guys OK? | USA Today";
+        assert_eq!(drop_leading_title(body, title).as_deref(), Some("The story."));
+        assert_eq!(drop_leading_title("The story.\n\nMore.", title), None);
     }
 
     #[test]
