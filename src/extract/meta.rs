@@ -192,8 +192,10 @@ pub fn split_authors(raw: &str) -> Vec<String> {
             s = s[prefix.len()..].to_string();
         }
     }
+    // "Jane Roe | Example Media" names an affiliation after the bar, not a second author.
+    let s = s.split('|').next().unwrap_or("").to_string();
     let parts: Vec<String> = s
-        .split([',', ';', '|', '&'])
+        .split([',', ';', '&'])
         .flat_map(|p| p.split(" and "))
         .map(|p| p.trim().trim_start_matches("and ").trim().to_string())
         .filter(|p| !p.is_empty())
@@ -340,6 +342,7 @@ mod tests {
             vec!["Jane Roe", "John Doe", "Max Mustermann"]
         );
         assert!(split_authors("https://www.facebook.com/janeroe").is_empty());
+        assert_eq!(split_authors("Amy Kuperinsky | NJ Advance Media for NJ.com"), vec!["Amy Kuperinsky"]);
     }
 
     #[test]
