@@ -52,12 +52,8 @@ const FURNITURE_PREFIXES: &[&str] = &[
     "©",
     "(c) ",
     "all rights reserved",
-    "this article was originally",
-    "this story was originally",
-    "this article originally",
-    "this story originally",
-    "originally published",
     "citation:",
+    "like this story",
     "reporting by",
     "additional reporting by",
     "(reporting by",
@@ -99,6 +95,8 @@ const FURNITURE_PHRASES: &[&str] = &[
     "click here for",
     "by clicking here",
     "tell us what you think",
+    "may contain affiliate",
+    "contains affiliate links",
     "is subject to copyright",
     "join our",
     "if you have a news tip",
@@ -500,6 +498,8 @@ mod tests {
             "Get Motor Cycle Monthly delivered every month. Click here for more information.",
             "Reporting by Rodrigo Campos; Editing by Nick Zieminski",
             "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.",
+            "Like this story? Share it with a friend!",
+            "This post may contain affiliate and/or referral links. Please see my disclosure page.",
         ] {
             assert!(is_furniture(junk), "{junk}");
         }
@@ -512,6 +512,7 @@ mod tests {
             "Read the full report, the agency said, before drawing conclusions about the vaccine.",
             "More than 200 people attended the vigil on Sunday evening.",
             "Copyright holders have long argued that the law favours platforms over creators.",
+            "This article was originally published by Futurism. Read the original article.",
         ] {
             assert!(!is_furniture(prose), "{prose}");
         }
