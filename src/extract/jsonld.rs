@@ -9,22 +9,11 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// Types whose node describes the page's article. `WebPage` nodes are used only to fill gaps.
+#[rustfmt::skip]
 const ARTICLE_TYPES: &[&str] = &[
-    "Article",
-    "NewsArticle",
-    "ReportageNewsArticle",
-    "AnalysisNewsArticle",
-    "OpinionNewsArticle",
-    "BackgroundNewsArticle",
-    "ReviewNewsArticle",
-    "AskPublicNewsArticle",
-    "BlogPosting",
-    "LiveBlogPosting",
-    "SocialMediaPosting",
-    "DiscussionForumPosting",
-    "TechArticle",
-    "ScholarlyArticle",
-    "Report",
+    "Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
+    "BackgroundNewsArticle", "ReviewNewsArticle", "AskPublicNewsArticle", "BlogPosting", "LiveBlogPosting",
+    "SocialMediaPosting", "DiscussionForumPosting", "TechArticle", "ScholarlyArticle", "Report",
     "SatiricalArticle",
 ];
 

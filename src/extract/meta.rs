@@ -10,43 +10,23 @@ use std::collections::HashMap;
 use url::Url;
 
 /// `<meta>` keys naming the publication date, most specific first.
+#[rustfmt::skip]
 const PUBLISHED_KEYS: &[&str] = &[
-    "article:published_time",
-    "og:article:published_time",
-    "datepublished",
-    "parsely-pub-date",
-    "sailthru.date",
-    "pubdate",
-    "publishdate",
-    "publish-date",
-    "publish_date",
-    "article.published",
-    "dc.date.issued",
-    "dcterms.issued",
-    "dc.date",
-    "dcterms.created",
-    "date",
-    "og:published_time",
+    "article:published_time", "og:article:published_time", "datepublished", "parsely-pub-date",
+    "sailthru.date", "pubdate", "publishdate", "publish-date", "publish_date", "article.published",
+    "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date", "og:published_time",
     "cxenseparse:recs:publishtime",
 ];
 
+#[rustfmt::skip]
 const MODIFIED_KEYS: &[&str] = &[
-    "article:modified_time",
-    "og:updated_time",
-    "datemodified",
-    "dcterms.modified",
-    "last-modified",
+    "article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified",
     "article.updated",
 ];
 
+#[rustfmt::skip]
 const AUTHOR_KEYS: &[&str] = &[
-    "author",
-    "article:author",
-    "parsely-author",
-    "sailthru.author",
-    "dc.creator",
-    "dcterms.creator",
-    "byl",
+    "author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator", "byl",
 ];
 
 /// Everything but the body.
