@@ -2,7 +2,7 @@
 //! (boilerplate removal + dom_smoothie), and, when all of those come back empty, the page's paragraphs.
 
 use super::jsonld::JsonLd;
-use super::{ExtractionMethod, SiteRules, boilerplate, text};
+use super::{ExtractionMethod, SiteRules, boilerplate, nesting, text};
 use dom_query::{Document, Matcher};
 use dom_smoothie::{Config, Readability, TextMode};
 
@@ -49,7 +49,12 @@ pub fn extract(
             let visible = doc.select_single("body").text();
             text::coverage(b, &visible) >= 0.6
         });
-    let main = main_text(doc);
+    let main = if nesting::dom_depth(&doc) > nesting::MAX_DOM_DEPTH {
+        warnings.push("page nested too deeply for the readability pass".to_string());
+        String::new()
+    } else {
+        main_text(doc)
+    };
     if let Some(ld_body) = ld_candidate {
         if word_count(&main) < MIN_BODY_WORDS || text::coverage(&ld_body, &main) < 0.5 {
             return Extracted { text: ld_body, method: ExtractionMethod::JsonLd };

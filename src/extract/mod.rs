@@ -15,6 +15,7 @@ mod dates;
 mod jsonld;
 mod language;
 mod meta;
+mod nesting;
 mod repair;
 mod text;
 
@@ -109,6 +110,8 @@ pub enum ExtractError {
     NotHtml { reason: String },
     #[error("no article text found on the page")]
     EmptyBody,
+    #[error("markup nested {depth} levels deep (limit {limit}); refused to protect the parser")]
+    TooDeeplyNested { depth: usize, limit: usize },
 }
 
 /// Extracts the article from one page. Fails only when nothing usable exists: the bytes are not HTML,
@@ -120,6 +123,10 @@ pub fn article(page: &Page<'_>, rules: &SiteRules) -> Result<Article, ExtractErr
     let mut warnings = Vec::new();
     let decoded = decode_html(page.html, page.content_type);
     let html = repair::repair(&decoded, &mut warnings);
+    let depth = nesting::source_depth(&html);
+    if depth > nesting::MAX_SOURCE_DEPTH {
+        return Err(ExtractError::TooDeeplyNested { depth, limit: nesting::MAX_SOURCE_DEPTH });
+    }
     let doc = dom_query::Document::from(html.as_ref());
 
     let ld = jsonld::collect(&doc);

@@ -175,3 +175,21 @@ fn method_names_match_serde() {
         assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
     }
 }
+
+#[test]
+fn pathological_nesting_is_refused_or_handled_without_readability() {
+    let nested = |depth: usize| {
+        format!(
+            "<html><body>{}<p>{}</p>{}</body></html>",
+            "<div>".repeat(depth),
+            PARAGRAPHS[0],
+            "</div>".repeat(depth)
+        )
+    };
+    let a = page(&nested(800)).unwrap();
+    assert_eq!(a.body, PARAGRAPHS[0]);
+    assert!(a.warnings.iter().any(|w| w.contains("nested too deeply")), "{:?}", a.warnings);
+    let started = std::time::Instant::now();
+    assert!(matches!(page(&nested(200_000)), Err(ExtractError::TooDeeplyNested { depth: 200_000, .. })));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "the guard runs before parsing");
+}
