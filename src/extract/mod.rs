@@ -29,7 +29,7 @@ pub use charset::decode_html;
 
 /// Version of the extraction logic. Stored with every raw page so `reextract` knows which bodies were
 /// produced by an older extractor; bump it whenever output changes materially.
-pub const EXTRACTOR_VERSION: i32 = 1;
+pub const EXTRACTOR_VERSION: i32 = 2;
 
 /// A body shorter than this is a menu or an error message, not an article; the scrape stage then falls
 /// back to the feed's own content.
