@@ -52,9 +52,13 @@ fn main() -> Result<()> {
     }
     if let Some(prefix) = &args.show {
         for (id, html) in pages.iter().filter(|(id, _)| id.starts_with(prefix.as_str())) {
-            let article =
-                extract::article(&Page { html, url: None, content_type: None }, &SiteRules::default());
-            println!("== {id}\n{article:#?}");
+            match extract::article(&Page { html, url: None, content_type: None }, &SiteRules::default()) {
+                Ok(mut a) => {
+                    let body = std::mem::take(&mut a.body);
+                    println!("== {id}\n{}\n--- body:\n{body}", serde_json::to_string_pretty(&a)?);
+                }
+                Err(e) => println!("== {id}\nerror: {e}"),
+            }
         }
         return Ok(());
     }

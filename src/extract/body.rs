@@ -2,7 +2,7 @@
 //! (boilerplate removal + dom_smoothie), and, when all of those come back empty, the page's paragraphs.
 
 use super::jsonld::JsonLd;
-use super::{ExtractionMethod, SiteRules, boilerplate, text};
+use super::{ExtractionMethod, SiteRules, boilerplate, nesting, text};
 use dom_query::{Document, Matcher};
 use dom_smoothie::{Config, Readability, TextMode};
 
@@ -40,10 +40,23 @@ pub fn extract(
         }
     }
 
-    let ld_body = ld.body.as_deref().map(text::clean).filter(|b| word_count(b) >= MIN_BODY_WORDS);
-    let main = main_text(doc);
-    if let Some(ld_body) = ld_body {
-        if prefer_json_ld(&ld_body, &main) {
+    // JSON-LD bodies carry no page chrome but are sometimes teasers, truncated for a paywall, or
+    // stuffed with promotions; the main-text pass keeps paragraphs and usually matches the visible
+    // article better. So JSON-LD is the fallback, taken when it is really on the page and the main-text
+    // pass found something else.
+    let ld_candidate =
+        ld.body.as_deref().map(text::clean).filter(|b| word_count(b) >= MIN_BODY_WORDS).filter(|b| {
+            let visible = doc.select_single("body").text();
+            text::coverage(b, &visible) >= 0.6
+        });
+    let main = if nesting::dom_depth(&doc) > nesting::MAX_DOM_DEPTH {
+        warnings.push("page nested too deeply for the readability pass".to_string());
+        String::new()
+    } else {
+        main_text(doc)
+    };
+    if let Some(ld_body) = ld_candidate {
+        if word_count(&main) < MIN_BODY_WORDS || text::coverage(&ld_body, &main) < 0.5 {
             return Extracted { text: ld_body, method: ExtractionMethod::JsonLd };
         }
     }
@@ -74,14 +87,6 @@ fn main_text(doc: Document) -> String {
         Ok(article) => text::clean(&article.text_content),
         Err(_) => String::new(),
     }
-}
-
-/// JSON-LD bodies are written by the CMS and carry no page chrome, but some are teasers or truncated
-/// for paywalls. Accept one when it is about as long as what the page shows.
-fn prefer_json_ld(ld_body: &str, main: &str) -> bool {
-    let ld_words = word_count(ld_body);
-    let main_words = word_count(main);
-    main_words < MIN_BODY_WORDS || ld_words * 10 >= main_words * 8
 }
 
 /// Last resort for pages the readability scoring rejects: every `<p>` of the cleaned page, else its whole

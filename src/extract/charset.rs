@@ -74,6 +74,11 @@ fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
 }
 
 fn detect(bytes: &[u8]) -> &'static Encoding {
+    // Bytes that are valid UTF-8 are UTF-8 (chardetng would agree, at a tenth of the speed: legacy
+    // encodings almost never produce valid multi-byte sequences by accident).
+    if std::str::from_utf8(bytes).is_ok() {
+        return UTF_8;
+    }
     // ISO-2022-JP is refused as browsers do for script-bearing content; UTF-8 is allowed because
     // unlabelled UTF-8 pages are common and we do not run their scripts.
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);

@@ -9,22 +9,11 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// Types whose node describes the page's article. `WebPage` nodes are used only to fill gaps.
+#[rustfmt::skip]
 const ARTICLE_TYPES: &[&str] = &[
-    "Article",
-    "NewsArticle",
-    "ReportageNewsArticle",
-    "AnalysisNewsArticle",
-    "OpinionNewsArticle",
-    "BackgroundNewsArticle",
-    "ReviewNewsArticle",
-    "AskPublicNewsArticle",
-    "BlogPosting",
-    "LiveBlogPosting",
-    "SocialMediaPosting",
-    "DiscussionForumPosting",
-    "TechArticle",
-    "ScholarlyArticle",
-    "Report",
+    "Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
+    "BackgroundNewsArticle", "ReviewNewsArticle", "AskPublicNewsArticle", "BlogPosting", "LiveBlogPosting",
+    "SocialMediaPosting", "DiscussionForumPosting", "TechArticle", "ScholarlyArticle", "Report",
     "SatiricalArticle",
 ];
 
@@ -198,8 +187,12 @@ fn flatten_html(body: &str) -> String {
     if !(body.contains('<') || body.contains('&')) {
         return body.trim().to_string();
     }
-    let fragment = Document::fragment(body);
-    fragment.formatted_text().trim().to_string()
+    let mut text = Document::fragment(body).formatted_text().trim().to_string();
+    // Some CMSs escape the markup twice (`&lt;p&gt;`): the first pass leaves literal tags.
+    if text.contains("</") || text.contains("&quot;") || text.contains("&amp;") {
+        text = Document::fragment(text.as_str()).formatted_text().trim().to_string();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -10,43 +10,23 @@ use std::collections::HashMap;
 use url::Url;
 
 /// `<meta>` keys naming the publication date, most specific first.
+#[rustfmt::skip]
 const PUBLISHED_KEYS: &[&str] = &[
-    "article:published_time",
-    "og:article:published_time",
-    "datepublished",
-    "parsely-pub-date",
-    "sailthru.date",
-    "pubdate",
-    "publishdate",
-    "publish-date",
-    "publish_date",
-    "article.published",
-    "dc.date.issued",
-    "dcterms.issued",
-    "dc.date",
-    "dcterms.created",
-    "date",
-    "og:published_time",
+    "article:published_time", "og:article:published_time", "datepublished", "parsely-pub-date",
+    "sailthru.date", "pubdate", "publishdate", "publish-date", "publish_date", "article.published",
+    "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date", "og:published_time",
     "cxenseparse:recs:publishtime",
 ];
 
+#[rustfmt::skip]
 const MODIFIED_KEYS: &[&str] = &[
-    "article:modified_time",
-    "og:updated_time",
-    "datemodified",
-    "dcterms.modified",
-    "last-modified",
+    "article:modified_time", "og:updated_time", "datemodified", "dcterms.modified", "last-modified",
     "article.updated",
 ];
 
+#[rustfmt::skip]
 const AUTHOR_KEYS: &[&str] = &[
-    "author",
-    "article:author",
-    "parsely-author",
-    "sailthru.author",
-    "dc.creator",
-    "dcterms.creator",
-    "byl",
+    "author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator", "byl",
 ];
 
 /// Everything but the body.
@@ -192,8 +172,10 @@ pub fn split_authors(raw: &str) -> Vec<String> {
             s = s[prefix.len()..].to_string();
         }
     }
+    // "Jane Roe | Example Media" names an affiliation after the bar, not a second author.
+    let s = s.split('|').next().unwrap_or("").to_string();
     let parts: Vec<String> = s
-        .split([',', ';', '|', '&'])
+        .split([',', ';', '&'])
         .flat_map(|p| p.split(" and "))
         .map(|p| p.trim().trim_start_matches("and ").trim().to_string())
         .filter(|p| !p.is_empty())
@@ -340,6 +322,7 @@ mod tests {
             vec!["Jane Roe", "John Doe", "Max Mustermann"]
         );
         assert!(split_authors("https://www.facebook.com/janeroe").is_empty());
+        assert_eq!(split_authors("Amy Kuperinsky | NJ Advance Media for NJ.com"), vec!["Amy Kuperinsky"]);
     }
 
     #[test]

@@ -74,20 +74,39 @@ fn windows_1252_page_without_charset_declaration() {
 }
 
 #[test]
-fn json_ld_article_body_is_used_when_it_matches_the_page() {
+fn json_ld_article_body_wins_when_main_text_picks_another_block() {
+    // The story sits in unusual markup (spans in the page header) while a long reader discussion is
+    // the page's only prose block; the JSON-LD body is visible on the page and disagrees with what the
+    // main-text pass chose.
     let ld_body = PARAGRAPHS.join("\\n\\n");
+    let discussion: String = (0..12)
+        .map(|i| format!("<p>Reader {i} writes: I have taken this bus line for many years and I think the council is wrong about the fares, the timetable and the stops, which nobody asked us about.</p>"))
+        .collect();
     let html = format!(
         "<html><head><script type=\"application/ld+json\">{{\"@context\":\"https://schema.org\",\"@type\":\"NewsArticle\",\
          \"headline\":\"Transit budget passes\",\"articleBody\":\"{ld_body}\",\"datePublished\":\"2024-03-05T18:30:00-05:00\",\
          \"author\":{{\"@type\":\"Person\",\"name\":\"Jane Roe\"}}}}</script></head>\
-         <body><div class=story>{}<div class=promo>Subscribe today for 99 cents</div></div></body></html>",
-        story_html()
+         <body><header><div class=story>{}</div></header><main><div id=discussion>{discussion}</div></main></body></html>",
+        PARAGRAPHS.iter().map(|p| format!("<span>{p}</span> ")).collect::<String>()
     );
     let a = page(&html).unwrap();
-    assert_eq!(a.extraction_method, ExtractionMethod::JsonLd);
+    assert_eq!(a.extraction_method, ExtractionMethod::JsonLd, "{}", a.body);
     assert_eq!(a.body, PARAGRAPHS.join("\n\n"));
     assert_eq!(a.published_at.unwrap().to_rfc3339(), "2024-03-05T23:30:00+00:00");
     assert_eq!(a.authors, vec!["Jane Roe"]);
+}
+
+#[test]
+fn main_text_is_preferred_when_it_agrees_with_json_ld() {
+    let ld_body = PARAGRAPHS.join(" ");
+    let html = format!(
+        "<html><head><script type=\"application/ld+json\">{{\"@type\":\"NewsArticle\",\"articleBody\":\"{ld_body} Subscribe for 99 cents.\"}}</script></head>\
+         <body><article>{}</article></body></html>",
+        story_html()
+    );
+    let a = page(&html).unwrap();
+    assert_eq!(a.extraction_method, ExtractionMethod::MainText);
+    assert_eq!(a.body, PARAGRAPHS.join("\n\n"));
 }
 
 #[test]
@@ -155,4 +174,22 @@ fn method_names_match_serde() {
     ] {
         assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
     }
+}
+
+#[test]
+fn pathological_nesting_is_refused_or_handled_without_readability() {
+    let nested = |depth: usize| {
+        format!(
+            "<html><body>{}<p>{}</p>{}</body></html>",
+            "<div>".repeat(depth),
+            PARAGRAPHS[0],
+            "</div>".repeat(depth)
+        )
+    };
+    let a = page(&nested(800)).unwrap();
+    assert_eq!(a.body, PARAGRAPHS[0]);
+    assert!(a.warnings.iter().any(|w| w.contains("nested too deeply")), "{:?}", a.warnings);
+    let started = std::time::Instant::now();
+    assert!(matches!(page(&nested(200_000)), Err(ExtractError::TooDeeplyNested { depth: 200_000, .. })));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "the guard runs before parsing");
 }

@@ -9,235 +9,118 @@
 const MAX_FURNITURE_WORDS: usize = 40;
 
 /// Starts of paragraphs that introduce chrome (lower-case).
+#[rustfmt::skip]
 const FURNITURE_PREFIXES: &[&str] = &[
-    "advertisement",
-    "story continues below",
-    "article continues below",
-    "continue reading",
-    "read more",
-    "read also",
-    "read next",
-    "also read",
-    "see also",
-    "related:",
-    "related articles",
-    "related stories",
-    "related coverage",
-    "related content",
-    "recommended:",
-    "more:",
-    "more from",
-    "sign up",
-    "subscribe",
-    "follow us",
-    "click here",
-    "share this",
-    "share on",
-    "image copyright",
-    "image caption",
-    "media caption",
-    "image:",
-    "images:",
-    "photo:",
-    "photos:",
-    "photograph:",
-    "picture:",
-    "pictured:",
-    "credit:",
-    "source:",
-    "copyright ©",
-    "copyright (c)",
-    "copyright 19",
-    "copyright 20",
-    "©",
-    "(c) ",
-    "all rights reserved",
-    "this article was originally",
-    "this story was originally",
-    "this article originally",
-    "this story originally",
-    "originally published",
-    "citation:",
-    "this document is subject to copyright",
-    "updated:",
-    "published:",
-    "last updated",
-    "last modified",
-    "posted:",
-    "getty images",
-    "watch:",
-    "listen:",
-    "view comments",
+    "advertisement", "story continues below", "article continues below", "continue reading", "read more",
+    "read also", "read next", "also read", "see also", "related:", "related articles", "related stories",
+    "related coverage", "related content", "recommended:", "more:", "more from", "sign up", "subscribe",
+    "follow us", "click here", "share this", "share on", "image copyright", "image caption",
+    "media caption", "image:", "images:", "photo:", "photos:", "photograph:", "picture:", "pictured:",
+    "credit:", "source:", "copyright ©", "copyright (c)", "copyright 19", "copyright 20", "©", "(c) ",
+    "all rights reserved", "citation:", "tags:", "tagged:", "tagged with", "filed under", "topics:",
+    "categories:", "category:", "like this story", "reporting by", "additional reporting by",
+    "(reporting by", "editing by", "writing by", "compiled by", "this document is subject to copyright",
+    "updated:", "published:", "last updated", "last modified", "posted:", "getty images", "watch:",
+    "listen:", "view comments",
 ];
 
 /// Phrases that mark a short paragraph as an appeal or a legal line wherever they occur (lower-case).
+#[rustfmt::skip]
 const FURNITURE_PHRASES: &[&str] = &[
-    "sign up for",
-    "subscribe to our",
-    "subscribe now",
-    "our newsletter",
-    "our daily newsletter",
-    "in your inbox",
-    "follow us on",
-    "like us on facebook",
-    "support our journalism",
-    "support independent journalism",
-    "become a member",
-    "download our app",
-    "get our app",
-    "all rights reserved",
-    "©",
-    "this material may not be published",
-    "may not be published, broadcast, rewritten",
-    "click here to",
-    "is subject to copyright",
+    "sign up for", "subscribe to our", "subscribe now", "our newsletter", "our daily newsletter",
+    "in your inbox", "follow us on", "like us on facebook", "support our journalism",
+    "support independent journalism", "become a member", "download our app", "get our app",
+    "all rights reserved", "©", "this material may not be published",
+    "may not be published, broadcast, rewritten", "click here to", "click here for", "by clicking here",
+    "tell us what you think", "may contain affiliate", "contains affiliate links",
+    "is subject to copyright", "join our", "if you have a news tip", "have a tip?", "may be reached at",
+    "can be reached at",
 ];
 
 /// Single words or labels that are player/gallery/widget controls, never prose (lower-case, exact).
+#[rustfmt::skip]
 const UI_LABELS: &[&str] = &[
-    "caption",
-    "close",
-    "expand",
-    "enlarge",
-    "advertisement",
-    "ad",
-    "loading",
-    "play",
-    "pause",
-    "next",
-    "previous",
-    "prev",
-    "share",
-    "tweet",
-    "email",
-    "print",
-    "comments",
-    "menu",
-    "search",
-    "skip",
-    "replay",
-    "watch",
-    "listen",
-    "video",
-    "photo",
-    "image",
-    "gallery",
-    "more",
-    "hide caption",
-    "toggle caption",
-    "show caption",
-    "back to top",
-    "scroll to continue",
-    "continue reading",
-    "read more",
+    "caption", "close", "expand", "enlarge", "advertisement", "advert", "ad", "loading", "play", "pause",
+    "next", "previous", "prev", "share", "tweet", "email", "print", "comments", "menu", "search", "skip",
+    "replay", "watch", "listen", "video", "photo", "image", "gallery", "more", "hide caption",
+    "toggle caption", "show caption", "back to top", "scroll to continue", "continue reading", "read more",
     "advertising",
 ];
 
 /// Words that can make up a dateline ("Nov. 20, 2019 Updated: 1:35 a.m. EST").
+#[rustfmt::skip]
 const DATELINE_WORDS: &[&str] = &[
-    "jan",
-    "january",
-    "feb",
-    "february",
-    "mar",
-    "march",
-    "apr",
-    "april",
-    "may",
-    "jun",
-    "june",
-    "jul",
-    "july",
-    "aug",
-    "august",
-    "sep",
-    "sept",
-    "september",
-    "oct",
-    "october",
-    "nov",
-    "november",
-    "dec",
-    "december",
-    "mon",
-    "monday",
-    "tue",
-    "tues",
-    "tuesday",
-    "wed",
-    "wednesday",
-    "thu",
-    "thur",
-    "thurs",
-    "thursday",
-    "fri",
-    "friday",
-    "sat",
-    "saturday",
-    "sun",
-    "sunday",
-    "updated",
-    "published",
-    "posted",
-    "modified",
-    "am",
-    "pm",
-    "a",
-    "m",
-    "p",
-    "est",
-    "edt",
-    "cst",
-    "cdt",
-    "pst",
-    "pdt",
-    "mst",
-    "mdt",
-    "gmt",
-    "utc",
-    "bst",
-    "cet",
-    "cest",
-    "ist",
-    "aest",
-    "et",
-    "pt",
-    "ct",
-    "at",
-    "on",
-    "min",
-    "mins",
-    "read",
-    "ago",
-    "hours",
-    "hour",
-    "minutes",
-    "last",
-    "time",
-    "first",
+    "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june", "jul",
+    "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec",
+    "december", "mon", "monday", "tue", "tues", "tuesday", "wed", "wednesday", "thu", "thur", "thurs",
+    "thursday", "fri", "friday", "sat", "saturday", "sun", "sunday", "updated", "published", "posted",
+    "modified", "am", "pm", "a", "m", "p", "est", "edt", "cst", "cdt", "pst", "pdt", "mst", "mdt", "gmt",
+    "utc", "bst", "cet", "cest", "ist", "aest", "et", "pt", "ct", "at", "on", "min", "mins", "read", "ago",
+    "hours", "hour", "minutes", "last", "time", "first",
+];
+
+/// Headings that introduce a list of links to other stories (lower-case, without trailing punctuation).
+#[rustfmt::skip]
+const RELATED_MARKERS: &[&str] = &[
+    "you may also like", "you might also like", "you may like", "related", "related articles",
+    "related stories", "related content", "related coverage", "related links", "related posts",
+    "related news", "more stories", "more news", "more on this story", "more on this", "more like this",
+    "don't miss", "don’t miss", "dont miss", "see more", "read more", "read also", "also read",
+    "recommended", "recommended for you", "recommended stories", "most read", "most popular",
+    "popular stories", "trending", "trending now", "top stories", "latest news", "latest stories",
+    "what to read next", "read next", "up next", "further reading", "editor's picks", "editors' picks",
+    "keep reading", "in case you missed it",
 ];
 
 /// Normalises whitespace and drops furniture paragraphs (see the module docs).
 pub fn clean(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
-    let mut seen: Vec<String> = Vec::new();
+    let mut previous = String::new();
+    let mut in_link_list = false;
     for para in paragraphs(raw) {
+        // After a "You may also like" heading, headlines follow until the prose resumes.
+        if in_link_list && is_headline_list(&para) {
+            continue;
+        }
+        in_link_list = false;
+        if is_related_marker(&para) {
+            in_link_list = true;
+            continue;
+        }
         if is_furniture(&para) {
             continue;
         }
-        // A paragraph repeated verbatim is a caption or pull quote shown twice, not new prose.
-        if para.split_whitespace().count() >= 4 {
-            if seen.contains(&para) {
-                continue;
-            }
-            seen.push(para.clone());
+        // A paragraph repeated immediately is a caption or pull quote rendered twice (one copy for
+        // mobile, one for desktop), not new prose. Repeats further apart are kept: recipes, meal
+        // plans and Q&As legitimately reuse lines.
+        if para == previous && para.split_whitespace().count() >= 3 {
+            continue;
         }
+        previous.clone_from(&para);
         if !out.is_empty() {
             out.push_str("\n\n");
         }
         out.push_str(&para);
     }
     out
+}
+
+fn is_related_marker(para: &str) -> bool {
+    if para.split_whitespace().count() > 6 {
+        return false;
+    }
+    let lower = para.to_lowercase();
+    let label =
+        lower.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '.' | '…' | '>' | '»' | '|'));
+    RELATED_MARKERS.contains(&label)
+}
+
+/// Every line reads as a headline: short and not ending like a sentence.
+fn is_headline_list(para: &str) -> bool {
+    para.lines().all(|line| {
+        let line = line.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '|' | ']' | ')'));
+        line.split_whitespace().count() <= 20 && !line.ends_with(['.', '!', ':', ';', ',', '"', '”'])
+    })
 }
 
 /// Paragraphs of `raw` with whitespace collapsed; single newlines inside a paragraph are kept as line
@@ -274,7 +157,50 @@ pub fn is_furniture(para: &str) -> bool {
     {
         return true;
     }
-    is_byline(para, words) || is_dateline(&lower)
+    is_byline(para, words)
+        || is_dateline(&lower)
+        || is_posted_line(&lower, words)
+        || is_shortcode(&lower)
+        || is_follow_us(&lower, words)
+}
+
+/// "Posted on March 30, 2015 by Admin", "Published 5:27 am CST, Wednesday".
+fn is_posted_line(lower: &str, words: usize) -> bool {
+    words <= 15
+        && ["posted ", "published ", "updated "].iter().any(|p| lower.starts_with(p))
+        && lower.bytes().any(|b| b.is_ascii_digit())
+        && !lower.trim_end().ends_with('.')
+}
+
+/// "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube."
+fn is_follow_us(lower: &str, words: usize) -> bool {
+    const NETWORKS: &[&str] =
+        &["twitter", "facebook", "instagram", "youtube", "linkedin", "tiktok", "snapchat"];
+    words <= 25 && lower.starts_with("follow ") && NETWORKS.iter().any(|n| lower.contains(n))
+}
+
+/// Removes the first paragraph when it repeats the headline (pages often render the `<h1>` inside the
+/// article container; a body never starts with its own title).
+pub fn drop_leading_title(body: &str, title: &str) -> Option<String> {
+    let norm = |s: &str| {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let (first, rest) = body.split_once("\n\n")?;
+    let first_n = norm(first);
+    let title_n = norm(title);
+    let matches = !first_n.is_empty()
+        && first_n.split(' ').count() <= 30
+        && (title_n == first_n || title_n.starts_with(&format!("{first_n} ")));
+    matches.then(|| rest.to_string())
+}
+
+/// An unrendered WordPress shortcode such as `[button link="…"]Send us your review[/button]`.
+fn is_shortcode(lower: &str) -> bool {
+    lower.starts_with('[') && lower.contains("[/") && lower.ends_with(']')
 }
 
 /// `prefix` at the start of `text`, not followed by more letters ("subscribe" ≠ "subscribers").
@@ -326,6 +252,30 @@ fn split_glued(token: &str) -> Option<(&str, &str)> {
     (!a.is_empty() && a.bytes().all(|c| c.is_ascii_digit())).then_some((a, b))
 }
 
+/// Share of `text`'s word 4-grams that also occur in `within` (0 when `text` has none). Used to ask
+/// "is this JSON-LD body on the page?" and "did the main-text pass find the same article?".
+pub fn coverage(text: &str, within: &str) -> f64 {
+    let mine = shingles(text);
+    if mine.is_empty() {
+        return 0.0;
+    }
+    let theirs = shingles(within);
+    mine.iter().filter(|s| theirs.contains(s)).count() as f64 / mine.len() as f64
+}
+
+fn shingles(text: &str) -> std::collections::HashSet<u64> {
+    use std::hash::{Hash, Hasher};
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    words
+        .windows(4.min(words.len()).max(1))
+        .map(|w| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            w.hash(&mut h);
+            h.finish()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +301,16 @@ mod tests {
             "Caption",
             "The contents of this site are ©2019 Capitol Hill Publishing Corp.",
             "Sign up for our daily newsletter to get the best stories in your inbox.",
+            "Advert",
+            "[button link=\"http://example.com/submit/\" type=\"big\"] Send us YOUR review[/button]",
+            "Get Motor Cycle Monthly delivered every month. Click here for more information.",
+            "Reporting by Rodrigo Campos; Editing by Nick Zieminski",
+            "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.",
+            "Like this story? Share it with a friend!",
+            "Posted on Maret 30, 2015 by Admin",
+            "Filed under: Politics, Elections",
+            "Tags: Bolivia, Evo Morales",
+            "This post may contain affiliate and/or referral links. Please see my disclosure page.",
         ] {
             assert!(is_furniture(junk), "{junk}");
         }
@@ -362,15 +322,40 @@ mod tests {
             "By Monday, the river had risen another two metres.",
             "Read the full report, the agency said, before drawing conclusions about the vaccine.",
             "More than 200 people attended the vigil on Sunday evening.",
+            "Published in 1998, the report found 40 cases of fraud.",
             "Copyright holders have long argued that the law favours platforms over creators.",
+            "This article was originally published by Futurism. Read the original article.",
         ] {
             assert!(!is_furniture(prose), "{prose}");
         }
     }
 
     #[test]
+    fn related_link_lists_are_dropped_until_prose_resumes() {
+        let raw = "First sentence of the story.\n\nDON'T MISS\n\nChina furious at Macron [INSIGHT]|\nLakers vs Nets: NBA decision [VIDEO]\n\n\
+                   Who will make the Rock Hall in 2020?\n\nThe story goes on here.\n\nYou may also like...\n\nAnother headline";
+        assert_eq!(clean(raw), "First sentence of the story.\n\nThe story goes on here.");
+    }
+
+    #[test]
+    fn coverage_counts_shared_word_4grams() {
+        assert_eq!(coverage("a b c d e", "x a b c d e y"), 1.0);
+        assert_eq!(coverage("a b c d e", "a b c x d e"), 0.0);
+        assert_eq!(coverage("", "a b c d"), 0.0);
+        assert!((coverage("a b c d e f", "a b c d e") - 2.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn leading_headline_is_dropped() {
+        let body = "South Dakota says, 'Meth. We're On It,' and Twitter asks, Are you guys OK?\n\nThe story.";
+        let title = "South Dakota says 'Meth. We're On It,' and Twitter asks: Are you guys OK? | USA Today";
+        assert_eq!(drop_leading_title(body, title).as_deref(), Some("The story."));
+        assert_eq!(drop_leading_title("The story.\n\nMore.", title), None);
+    }
+
+    #[test]
     fn repeated_paragraphs_are_dropped() {
-        let raw = "A caption shown twice here.\n\nThe story.\n\nA caption shown twice here.";
-        assert_eq!(clean(raw), "A caption shown twice here.\n\nThe story.");
+        let raw = "A caption shown twice.\n\nA caption shown twice.\n\nThe story.\n\nA caption shown twice.";
+        assert_eq!(clean(raw), "A caption shown twice.\n\nThe story.\n\nA caption shown twice.");
     }
 }
