@@ -169,6 +169,9 @@ CREATE TABLE stories (
     -- when comparing) and how many articles shaped it.
     centroid                  jsonb       NOT NULL DEFAULT '{}',
     centroid_members          integer     NOT NULL DEFAULT 0,
+    -- Document frequency of each centroid term (in the centroid's term order) at the last update,
+    -- so scoring needs current frequencies only for the article's own terms.
+    centroid_df               bigint[]    NOT NULL DEFAULT '{}',
     merged_into               bigint      REFERENCES stories (story_id)
 );
 CREATE INDEX stories_active ON stories (last_event_at) WHERE merged_into IS NULL;

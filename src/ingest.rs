@@ -268,17 +268,27 @@ impl Ingestor {
                     i64::try_from(p.max_candidates).unwrap_or(i64::MAX),
                 )
                 .await?;
-                let centroid_terms: Vec<String> = candidates
-                    .iter()
-                    .flat_map(|c| c.centroid.iter().map(|(t, _)| t.clone()))
-                    .filter(|t| !df.contains_key(t))
-                    .collect();
-                clusters::document_frequencies(conn, &centroid_terms, &mut df).await?;
-                let idf = Idf { df: &df, n_docs, prior_weight: p.prior_weight };
-                let scored = story::score(&v, &candidates, content.event_at, &idf, p);
+                let scored = story::score(
+                    &v,
+                    &candidates,
+                    content.event_at,
+                    &Idf { df: &df, n_docs, prior_weight: p.prior_weight },
+                    p,
+                );
                 match story::best(&scored) {
                     Some(best) => {
-                        let partners = story::merge_partners(&best, &scored, &candidates, &idf, p);
+                        let partners = if story::may_merge(&best, &scored, p) {
+                            let centroid_terms: Vec<String> = candidates
+                                .iter()
+                                .flat_map(|c| c.centroid.iter().map(|(t, _)| t.clone()))
+                                .filter(|t| !df.contains_key(t))
+                                .collect();
+                            clusters::document_frequencies(conn, &centroid_terms, &mut df).await?;
+                            let idf = Idf { df: &df, n_docs, prior_weight: p.prior_weight };
+                            story::merge_partners(&best, &scored, &candidates, &idf, p)
+                        } else {
+                            Vec::new()
+                        };
                         let survivor =
                             partners.iter().copied().chain([best.story_id]).min().unwrap_or(best.story_id);
                         for other in
@@ -326,7 +336,8 @@ impl Ingestor {
                 (into.centroid, into.members)
             };
             let keys = story::keys(&centroid, &idf, p);
-            Some(clusters::CentroidUpdate { centroid, members, keys })
+            let df = idf.frequencies(&centroid);
+            Some(clusters::CentroidUpdate { centroid, members, keys, df })
         } else {
             None
         };
@@ -375,11 +386,12 @@ impl Ingestor {
         for tf in &members {
             (centroid, count) = story::absorb(&centroid, count, tf, &idf, p);
         }
-        let keys = if centroid.is_empty() { SparseVec::new() } else { story::keys(&centroid, &idf, p) };
+        let keys = story::keys(&centroid, &idf, p);
+        let df = idf.frequencies(&centroid);
         clusters::refresh_story(
             conn,
             story_id,
-            Some(&clusters::CentroidUpdate { centroid, members: count, keys }),
+            Some(&clusters::CentroidUpdate { centroid, members: count, keys, df }),
         )
         .await?;
         Ok(())

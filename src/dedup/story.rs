@@ -61,9 +61,18 @@ pub struct Idf<'a> {
 
 impl Idf<'_> {
     pub fn of(&self, term: &str) -> f64 {
-        let df = self.df.get(term).copied().unwrap_or(0).max(0) as f64;
+        self.with_df(term, self.df.get(term).copied().unwrap_or(0))
+    }
+
+    /// The IDF `term` would have with document frequency `df` in the current corpus.
+    pub fn with_df(&self, term: &str, df: i64) -> f64 {
         let n0 = self.prior_weight;
-        ((self.n_docs.max(0) as f64 + n0 + 1.0) / (df + n0 * prior::share(term) + 1.0)).ln()
+        ((self.n_docs.max(0) as f64 + n0 + 1.0) / (df.max(0) as f64 + n0 * prior::share(term) + 1.0)).ln()
+    }
+
+    /// Document frequencies of a centroid's terms, in its order, for [`Candidate::centroid_df`].
+    pub fn frequencies(&self, centroid: &SparseVec) -> Vec<i64> {
+        centroid.iter().map(|(t, _)| self.df.get(t).copied().unwrap_or(0)).collect()
     }
 
     /// `tf · idf`, L2-normalised: an article vector, or a centroid's comparison vector.
@@ -80,6 +89,9 @@ pub struct Candidate {
     pub centroid: SparseVec,
     pub members: i32,
     pub last_event_at: DateTime<Utc>,
+    /// Document frequency of each centroid term (same order) when the story last changed: the
+    /// centroid's norm is computed from these and the current corpus size (see [`score`]).
+    pub centroid_df: Vec<i64>,
 }
 
 /// A candidate's similarity and how far above its threshold it is.
@@ -108,7 +120,14 @@ pub fn score(
     candidates
         .iter()
         .map(|c| {
-            let similarity = terms::dot(v, &idf.weigh(&c.centroid));
+            let norm = c
+                .centroid
+                .iter()
+                .zip(c.centroid_df.iter().chain(std::iter::repeat(&0)))
+                .map(|((t, w), df)| (w * idf.with_df(t, *df)).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let similarity = weighted_dot(v, &c.centroid, idf) / norm.max(f64::MIN_POSITIVE);
             let gap_days = (event_at - c.last_event_at).num_seconds().max(0) as f64 / 86_400.0;
             Scored {
                 story_id: c.story_id,
@@ -117,6 +136,33 @@ pub fn score(
             }
         })
         .collect()
+}
+
+/// `Σ v(t)·C(t)·idf(t)` over the terms both have, with current IDF (the article's own terms' document
+/// frequencies are at hand). The centroid's norm uses the document frequencies stored with it and
+/// the current corpus size, so scoring a candidate never reads the frequencies of all its terms; they
+/// are refreshed whenever the story gains a member, and a story that gains none is one whose terms'
+/// frequencies barely move.
+fn weighted_dot(v: &SparseVec, centroid: &SparseVec, idf: &Idf<'_>) -> f64 {
+    let (mut i, mut j, mut s) = (0, 0, 0.0f64);
+    while i < v.len() && j < centroid.len() {
+        match v[i].0.cmp(&centroid[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                s += v[i].1 * centroid[j].1 * idf.of(&v[i].0);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    s
+}
+
+/// Whether merging must be considered at all (its check needs every candidate centroid's terms).
+pub fn may_merge(chosen: &Scored, scored: &[Scored], p: &Params) -> bool {
+    chosen.similarity >= p.merge_threshold
+        && scored.iter().any(|s| s.story_id != chosen.story_id && s.similarity >= p.merge_threshold)
 }
 
 /// The candidate with the largest non-negative margin; ties to the older (lower) story id.

@@ -175,7 +175,7 @@ pub async fn story_candidates(
              JOIN stories s ON s.story_id = st.story_id
              WHERE s.merged_into IS NULL AND s.last_event_at >= $3
              GROUP BY st.story_id ORDER BY overlap DESC, st.story_id LIMIT $4)
-         SELECT s.story_id, s.centroid, s.centroid_members, s.last_event_at
+         SELECT s.story_id, s.centroid, s.centroid_members, s.centroid_df, s.last_event_at
          FROM hits JOIN stories s USING (story_id)
          ORDER BY hits.overlap DESC, s.story_id",
     )
@@ -192,6 +192,7 @@ pub async fn story_candidates(
                 centroid: sparse_from_json(r.get("centroid"))?,
                 members: r.get("centroid_members"),
                 last_event_at: r.get("last_event_at"),
+                centroid_df: r.get("centroid_df"),
             })
         })
         .collect()
@@ -298,16 +299,18 @@ pub async fn set_near_duplicate_of(
 
 /// A story as a candidate (for a story the article joins without having been a candidate).
 pub async fn story(conn: &mut PgConnection, story_id: i64) -> Result<Candidate, StoreError> {
-    let row =
-        sqlx::query("SELECT centroid, centroid_members, last_event_at FROM stories WHERE story_id = $1")
-            .bind(story_id)
-            .fetch_one(conn)
-            .await?;
+    let row = sqlx::query(
+        "SELECT centroid, centroid_members, centroid_df, last_event_at FROM stories WHERE story_id = $1",
+    )
+    .bind(story_id)
+    .fetch_one(conn)
+    .await?;
     Ok(Candidate {
         story_id,
         centroid: sparse_from_json(row.get("centroid"))?,
         members: row.get("centroid_members"),
         last_event_at: row.get("last_event_at"),
+        centroid_df: row.get("centroid_df"),
     })
 }
 
@@ -359,6 +362,8 @@ pub struct CentroidUpdate {
     pub centroid: SparseVec,
     pub members: i32,
     pub keys: SparseVec,
+    /// Document frequency of each centroid term, same order.
+    pub df: Vec<i64>,
 }
 
 /// Recomputes a story's aggregates from its members and, when given, writes its new centroid and
@@ -389,12 +394,15 @@ pub async fn refresh_story(
     .execute(&mut *conn)
     .await?;
     let Some(update) = update else { return Ok(()) };
-    sqlx::query("UPDATE stories SET centroid = $2, centroid_members = $3 WHERE story_id = $1")
-        .bind(story_id)
-        .bind(sparse_to_json(&update.centroid))
-        .bind(update.members)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE stories SET centroid = $2, centroid_members = $3, centroid_df = $4 WHERE story_id = $1",
+    )
+    .bind(story_id)
+    .bind(sparse_to_json(&update.centroid))
+    .bind(update.members)
+    .bind(&update.df)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("DELETE FROM story_terms WHERE story_id = $1").bind(story_id).execute(&mut *conn).await?;
     let (terms, weights): (Vec<&str>, Vec<f32>) =
         update.keys.iter().map(|(t, w)| (t.as_str(), *w as f32)).unzip();

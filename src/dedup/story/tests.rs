@@ -54,6 +54,7 @@ fn score_uses_the_gap_since_the_story_was_last_active() {
         story_id: id,
         centroid: vec_of(&[("assad", 1.0), ("tehran", 1.0)]),
         members: 1,
+        centroid_df: vec![0, 0],
         last_event_at: at(last),
     };
     let scored = score(
@@ -90,6 +91,7 @@ fn merge_needs_both_stories_close_to_the_article_and_to_each_other() {
         story_id: id,
         centroid: vec_of(terms),
         members: 3,
+        centroid_df: vec![0; terms.len()],
         last_event_at: at("2022-05-08T00:00:00Z"),
     };
     let a = cand(1, &[("assad", 1.0), ("tehran", 1.0), ("visit", 1.0)]);
