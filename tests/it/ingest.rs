@@ -151,3 +151,73 @@ async fn exact_copy_from_another_outlet_is_a_reprint() {
     }
     db.cleanup().await;
 }
+
+/// The five seeds and eight unrelated articles (three of them Syria/Iran/Middle-East news of the same
+/// week), all dated the same day so time cannot help, into an empty database in several orders: the
+/// seeds are always exactly one story.
+#[tokio::test]
+async fn seeds_are_one_story_in_any_order_from_an_empty_database() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/coldstart");
+    let mut others: Vec<(String, String, String)> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with('u'))
+        .map(|e| {
+            let text = std::fs::read_to_string(e.path()).expect("utf-8");
+            let (title, body) = text.split_once('\n').unwrap_or(("", &text));
+            (
+                e.file_name().to_string_lossy().trim_end_matches(".txt").to_owned(),
+                title.to_owned(),
+                body.trim().to_owned(),
+            )
+        })
+        .collect();
+    others.sort();
+    assert_eq!(others.len(), 8);
+    let seeds: Vec<String> = ["000", "001", "002", "003", "004"].map(str::to_owned).to_vec();
+    let all: Vec<String> = seeds.iter().cloned().chain(others.iter().map(|o| o.0.clone())).collect();
+    let interleaved: Vec<String> = {
+        let mut v = Vec::new();
+        for i in 0..8 {
+            v.push(others[i].0.clone());
+            if i < 5 {
+                v.push(seeds[i].clone());
+            }
+        }
+        v
+    };
+    let orders: Vec<Vec<String>> = vec![
+        all.clone(),
+        all.iter().rev().cloned().collect(),
+        others.iter().map(|o| o.0.clone()).chain(seeds.iter().cloned()).collect(),
+        interleaved,
+    ];
+    for order in orders {
+        let db = TestDb::new().await;
+        let ing = ingestor(&db);
+        for id in &order {
+            match others.iter().find(|o| &o.0 == id) {
+                Some((_, title, body)) => {
+                    import(&ing, id, &format!("{id}.example"), "2022-05-09T09:00:00Z", Some(title), body)
+                        .await
+                }
+                None => {
+                    import(
+                        &ing,
+                        id,
+                        &format!("seed{id}.example"),
+                        "2022-05-09T09:00:00Z",
+                        None,
+                        &seed_text(id),
+                    )
+                    .await
+                }
+            };
+        }
+        let rows = memberships(&db.store).await;
+        let story = story_of(&rows, "001");
+        let members: Vec<&str> = rows.iter().filter(|r| r.1 == story).map(|r| r.0.as_str()).collect();
+        assert_eq!(members, ["000", "001", "002", "003", "004"], "order {order:?}: {rows:?}");
+        db.cleanup().await;
+    }
+}
