@@ -176,6 +176,9 @@ async fn poll_loop(poller: Poller, shutdown: CancellationToken) {
         if let Err(e) = poller.poll_due(Utc::now()).await {
             tracing::error!(error = %e, "polling failed; retrying");
         }
+        if let Ok(pending) = poller.store().pending_count().await {
+            metrics::gauge!(telemetry::PENDING_ARTICLES).set(pending as f64);
+        }
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(IDLE) => {}

@@ -164,6 +164,7 @@ impl Ingestor {
 
     /// Stores `content` for `target` and places it in a story, in one transaction.
     pub async fn ingest(&self, target: Target, content: Content) -> Result<Outcome, IngestError> {
+        let started = std::time::Instant::now();
         let hasher = Arc::clone(&self.hasher);
         let (title, body) = (content.title.clone(), content.body.clone());
         let features = tokio::task::spawn_blocking(move || Features {
@@ -188,6 +189,7 @@ impl Ingestor {
                 write_content(&mut tx, id, &content).await?;
                 let outcome = self.cluster(&mut tx, id, &content, &features).await?;
                 tx.commit().await?;
+                record(&outcome, started);
                 tracing::info!(article_id = id, "article text changed: re-clustered, earlier revision kept");
                 return Ok(outcome);
             }
@@ -199,11 +201,14 @@ impl Ingestor {
         if let Some(of) = canonical_duplicate(&mut tx, article_id, content.canonical_url.as_deref()).await? {
             mark_duplicate(&mut tx, article_id, of, content.canonical_url.as_deref()).await?;
             tx.commit().await?;
-            return Ok(Outcome::Duplicate { article_id: Some(article_id), of });
+            let outcome = Outcome::Duplicate { article_id: Some(article_id), of };
+            record(&outcome, started);
+            return Ok(outcome);
         }
         write_content(&mut tx, article_id, &content).await?;
         let outcome = self.cluster(&mut tx, article_id, &content, &features).await?;
         tx.commit().await?;
+        record(&outcome, started);
         Ok(outcome)
     }
 
@@ -489,6 +494,17 @@ impl Ingestor {
 fn title_tf(a: &Analysed, boilerplate: &HashSet<u64>) -> SparseVec {
     let title_only = Analysed { title: a.title.clone(), body: Vec::new() };
     terms::term_frequencies(&title_only, boilerplate, Weights { title: 1.0, lead_terms: 0, lead: 1.0 })
+}
+
+/// Metrics for one ingested article (bounded labels only).
+fn record(outcome: &Outcome, started: std::time::Instant) {
+    let method = match outcome {
+        Outcome::Stored { method, .. } => method.as_str(),
+        Outcome::Duplicate { .. } => "duplicate",
+        Outcome::AlreadyStored => return,
+    };
+    metrics::counter!(crate::telemetry::ARTICLES_INGESTED, "method" => method).increment(1);
+    metrics::histogram!(crate::telemetry::INGEST_SECONDS).record(started.elapsed().as_secs_f64());
 }
 
 fn term_list(v: &SparseVec) -> Vec<String> {

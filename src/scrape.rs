@@ -77,6 +77,21 @@ impl Scraper {
                 let target =
                     if refresh { Target::Revise { article_id } } else { Target::Pending { article_id } };
                 let outcome = self.ingestor.ingest(target, *content).await?;
+                match &outcome {
+                    Outcome::Stored { story_id, method, near_duplicate_of, .. } => {
+                        tracing::info!(
+                            article_id,
+                            story_id,
+                            method = method.as_str(),
+                            near_duplicate_of,
+                            "stored"
+                        );
+                    }
+                    Outcome::Duplicate { of, .. } => {
+                        tracing::info!(article_id, of, "same canonical URL as a stored article")
+                    }
+                    Outcome::AlreadyStored => tracing::debug!(article_id, "unchanged"),
+                }
                 if refresh {
                     self.ingestor.store().end_refresh(article_id, None).await?;
                 }

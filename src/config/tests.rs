@@ -72,6 +72,15 @@ fn invalid_css_selector_is_rejected() {
 }
 
 #[test]
+fn shipped_production_config_uses_the_documented_cluster_defaults() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/feeds.toml");
+    let s = Settings::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let shipped = serde_json::to_value(&s.cluster).expect("serialises");
+    let defaults = serde_json::to_value(ClusterConfig::default()).expect("serialises");
+    assert_eq!(shipped, defaults, "config/feeds.toml's [cluster] must equal the defaults the docs report");
+}
+
+#[test]
 fn shipped_configs_parse() {
     for file in ["config/feeds.toml", "config/demo.toml"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);

@@ -38,6 +38,10 @@ impl Poller {
         Poller { store, fetcher, cfg, feeds: std::sync::Arc::new(feeds) }
     }
 
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Claims the feeds due by `due_before` and polls them, `poll.concurrency` at a time.
     pub async fn poll_due(&self, due_before: DateTime<Utc>) -> Result<Vec<PollReport>, StoreError> {
         let lease = chrono::Duration::minutes(10);
