@@ -17,13 +17,13 @@ use std::time::{Duration, Instant};
 #[command(about = "Time and score the article extractor on the extraction benchmark")]
 struct Args {
     /// Benchmark directory: `html/*.html.gz` and `ground-truth.json`.
-    #[arg(long, default_value = "/work/shared/data/extraction-benchmark")]
+    #[arg(long, default_value = "../shared/data/extraction-benchmark")]
     dir: PathBuf,
     /// Where to write the predictions (JSON Lines).
     #[arg(long, default_value = "preds.jsonl")]
     out: PathBuf,
     /// The scoring script.
-    #[arg(long, env = "EXTRACTION_SCORER", default_value = "/work/shared/tools/extraction_score.py")]
+    #[arg(long, env = "EXTRACTION_SCORER", default_value = "../shared/tools/extraction_score.py")]
     scorer: PathBuf,
     /// Also write the scorer's per-page CSV here.
     #[arg(long)]
