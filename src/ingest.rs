@@ -442,7 +442,10 @@ impl Ingestor {
     /// text lies in lines the boilerplate memory already knows (a paywall or login page served for
     /// every article, a network-wide template), the match stands only if the headlines agree too:
     /// their salient-term cosine reaches `story_threshold`. Genuine wire copies keep their headline's
-    /// names and places; template pages of different stories do not.
+    /// names and places; template pages of different stories do not. The headline is compared
+    /// unmasked (a wire headline seen twice is "boilerplate" to the story tier, yet it is exactly
+    /// the evidence here), and only its longest segment, so a shared site-name suffix
+    /// ("… - KSLA News 12") cannot make two template pages agree.
     async fn accept_original(
         &self,
         conn: &mut PgConnection,
@@ -456,18 +459,14 @@ impl Ingestor {
             return Ok(None);
         }
         let content_shingles = f.content_shingles(boilerplate);
-        let my_title = title_tf(&f.analysed, boilerplate);
+        let my_title = headline_tf(&f.analysed);
         for (candidate, m) in matches {
             if reprint::content_share(&content_shingles, &candidate.shingles, m.shared)
                 >= reprint::MIN_CONTENT_SHARE
             {
                 return Ok(Some((candidate, m)));
             }
-            let theirs = terms::analyse(candidate.title.as_deref(), "");
-            let their_keys = theirs.keys();
-            let their_boilerplate =
-                clusters::known_boilerplate(conn, &their_keys, self.cfg.boilerplate_min_count).await?;
-            let their_title = title_tf(&theirs, &their_boilerplate);
+            let their_title = headline_tf(&terms::analyse(candidate.title.as_deref(), ""));
             let missing: Vec<String> = my_title
                 .iter()
                 .chain(&their_title)
@@ -490,10 +489,12 @@ impl Ingestor {
     }
 }
 
-/// Term frequencies of the headline segments that are not boilerplate.
-fn title_tf(a: &Analysed, boilerplate: &HashSet<u64>) -> SparseVec {
-    let title_only = Analysed { title: a.title.clone(), body: Vec::new() };
-    terms::term_frequencies(&title_only, boilerplate, Weights { title: 1.0, lead_terms: 0, lead: 1.0 })
+/// Term frequencies of the headline proper: the title segment with the most terms (the first of
+/// equals).
+fn headline_tf(a: &Analysed) -> SparseVec {
+    let longest = a.title.iter().rev().max_by_key(|s| s.terms.len()).cloned();
+    let headline = Analysed { title: longest.into_iter().collect(), body: Vec::new() };
+    terms::term_frequencies(&headline, &HashSet::new(), Weights { title: 1.0, lead_terms: 0, lead: 1.0 })
 }
 
 /// Metrics for one ingested article (bounded labels only).

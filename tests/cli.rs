@@ -69,3 +69,60 @@ fn demo_runs_once_and_prints_a_summary() {
         .status();
     assert!(drop.is_ok_and(|s| s.success()), "dropping the demo database");
 }
+
+#[test]
+fn inspect_prints_an_article_from_a_file_a_directory_and_a_url() {
+    let file = bin().args(["inspect", "article", "demo/articles/seed-001.html"]).output().expect("runs");
+    assert!(file.status.success(), "{}", String::from_utf8_lossy(&file.stderr));
+    let article: serde_json::Value = serde_json::from_slice(&file.stdout).expect("one JSON object");
+    assert!(article["title"].as_str().is_some_and(|t| t.contains("Assad")), "{article}");
+    assert!(
+        article["body"].as_str().is_some_and(|b| b.contains("Khamenei") && !b.contains("Weekly Newsletter"))
+    );
+    assert_eq!(article["canonical_url"].as_str().map(|u| u.contains("aljazeera.com")), Some(true));
+
+    let dir = bin().args(["inspect", "article", "demo/articles"]).output().expect("runs");
+    assert!(dir.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&dir.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let pages = std::fs::read_dir("demo/articles").expect("dir").count();
+    assert_eq!(lines.len(), pages);
+    assert!(lines.iter().any(|l| l["id"] == "seed-002"));
+
+    // A live URL goes through the service's HTTP client; a local server needs private networks
+    // allowed, which the default config refuses.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let page = std::fs::read("demo/articles/seed-003.html").expect("fixture");
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().take(1).flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                page.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&page);
+        }
+    });
+    let url = format!("http://{addr}/a.html");
+    let refused = bin().args(["inspect", "article", &url]).output().expect("runs");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cfg = tmp.path().join("allow.toml");
+    std::fs::write(&cfg, "[fetch]\nallow_private_networks = true\n").expect("write");
+    let fetched = bin().args(["inspect", "article", &url, "--config"]).arg(&cfg).output().expect("runs");
+    assert!(fetched.status.success(), "{}", String::from_utf8_lossy(&fetched.stderr));
+    let article: serde_json::Value = serde_json::from_slice(&fetched.stdout).expect("JSON");
+    assert!(article["body"].as_str().is_some_and(|b| b.contains("Tehran")), "{article}");
+}

@@ -90,6 +90,33 @@ pub async fn count_terms(
     Ok((df, n))
 }
 
+/// Removes articles from the document frequencies: `decrements[i]` of them contained `terms[i]`, and
+/// `docs` leave the corpus count. Terms no article contains any more are deleted.
+pub async fn uncount_terms(
+    conn: &mut PgConnection,
+    terms: &[String],
+    decrements: &[i32],
+    docs: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE term_df d SET df = d.df - x.n FROM unnest($1::text[], $2::int[]) AS x(term, n)
+         WHERE d.term = x.term",
+    )
+    .bind(terms)
+    .bind(decrements)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM term_df WHERE term = ANY($1) AND df <= 0")
+        .bind(terms)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE corpus_stats SET doc_count = greatest(doc_count - $1, 0)")
+        .bind(docs)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Articles currently counted in the document frequencies.
 pub async fn doc_count(conn: &mut PgConnection) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar("SELECT doc_count FROM corpus_stats").fetch_one(conn).await?)
@@ -137,25 +164,6 @@ pub async fn note_boilerplate(
         .filter(|r| r.get::<i32, _>("count") > i32::try_from(min_count).unwrap_or(i32::MAX))
         .map(|r| r.get::<i64, _>("line_key") as u64)
         .collect())
-}
-
-/// Which of `keys` the boilerplate memory knows from at least `min_count` articles (read-only).
-pub async fn known_boilerplate(
-    conn: &mut PgConnection,
-    keys: &[u64],
-    min_count: u32,
-) -> Result<HashSet<u64>, StoreError> {
-    if min_count == 0 || keys.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let keys: Vec<i64> = keys.iter().map(|k| *k as i64).collect();
-    let found: Vec<i64> =
-        sqlx::query_scalar("SELECT line_key FROM boilerplate_lines WHERE line_key = ANY($1) AND count >= $2")
-            .bind(&keys)
-            .bind(i32::try_from(min_count).unwrap_or(i32::MAX))
-            .fetch_all(conn)
-            .await?;
-    Ok(found.into_iter().map(|k| k as u64).collect())
 }
 
 /// Live stories whose last article is at or after `active_since` and that are indexed under any of

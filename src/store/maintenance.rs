@@ -128,24 +128,9 @@ impl Store {
                 }
             }
             let (terms, decrements): (Vec<String>, Vec<i32>) = counts.into_iter().unzip();
-            sqlx::query(
-                "UPDATE term_df d SET df = d.df - x.n FROM unnest($1::text[], $2::int[]) AS x(term, n)
-                 WHERE d.term = x.term",
-            )
-            .bind(&terms)
-            .bind(&decrements)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM term_df WHERE term = ANY($1) AND df <= 0")
-                .bind(&terms)
-                .execute(&mut *tx)
-                .await?;
+            clusters::uncount_terms(&mut tx, &terms, &decrements, ids.len() as i64).await?;
             sqlx::query("UPDATE article_fingerprints SET terms_counted = false WHERE article_id = ANY($1)")
                 .bind(&ids)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE corpus_stats SET doc_count = greatest(doc_count - $1, 0)")
-                .bind(ids.len() as i64)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;

@@ -53,18 +53,8 @@ pub async fn unindex(conn: &mut PgConnection, article_id: i64) -> Result<Option<
     .fetch_optional(&mut *conn)
     .await?;
     if let Some((Some(serde_json::Value::Object(map)), true)) = terms {
-        let keys: Vec<&String> = map.keys().collect();
-        sqlx::query("UPDATE term_df SET df = df - 1 WHERE term = ANY($1)")
-            .bind(&keys)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("DELETE FROM term_df WHERE term = ANY($1) AND df <= 0")
-            .bind(&keys)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("UPDATE corpus_stats SET doc_count = greatest(doc_count - 1, 0)")
-            .execute(&mut *conn)
-            .await?;
+        let keys: Vec<String> = map.keys().cloned().collect();
+        super::clusters::uncount_terms(conn, &keys, &vec![1; keys.len()], 1).await?;
     }
     // Copies that pointed at this article keep pointing at it: it is still the same article.
     let story: Option<i64> =

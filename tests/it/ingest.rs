@@ -221,3 +221,70 @@ async fn seeds_are_one_story_in_any_order_from_an_empty_database() {
         db.cleanup().await;
     }
 }
+
+/// Paragraphs of an unrelated fixture article (≥ 10 of them), for building copies.
+fn paragraphs(name: &str) -> Vec<String> {
+    let item = unrelated().into_iter().find(|i| i.0 == name).expect("fixture");
+    item.3.split("\n\n").map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn constructed_reprints_are_recognised_on_the_real_store() {
+    let db = TestDb::new().await;
+    let ing = ingestor(&db);
+    let original = paragraphs("other-eastmark-rate-rise");
+    assert!(original.len() >= 8, "fixture has enough paragraphs");
+    import(
+        &ing,
+        "orig",
+        "ledger.example",
+        "2022-05-11T12:05:00Z",
+        Some("Eastmark raises rates"),
+        &original.join("\n\n"),
+    )
+    .await;
+
+    // A copy inside another outlet's own header and footer.
+    let framed = format!(
+        "Markets desk | Harbour Business Daily\n\n{}\n\nThis story was provided by a news agency. Harbour Business Daily did not edit it. Follow our markets coverage for updates throughout the day.",
+        original.join("\n\n")
+    );
+    // The first half only, followed by the outlet's own analysis.
+    let half = original.len() / 2;
+    let excerpt = format!(
+        "{}\n\n{}",
+        original[..half].join("\n\n"),
+        paragraphs("other-river-alder-flooding")[..half].join("\n\n")
+    );
+    // The wire story with local edits: one paragraph replaced, one dropped, a local line added.
+    let mut edited = original.clone();
+    edited[2] = "A spokesperson for the Harbour Chamber of Commerce said local retailers were already feeling the squeeze.".into();
+    edited.remove(5);
+    edited.push("Local mortgage brokers said their phones had been ringing all afternoon.".into());
+
+    for (id, source, body) in [
+        ("framed", "harbour.example", framed),
+        ("excerpt", "weekly.example", excerpt),
+        ("edited", "local.example", edited.join("\n\n")),
+    ] {
+        let out =
+            import(&ing, id, source, "2022-05-11T18:00:00Z", Some("Eastmark raises rates"), &body).await;
+        assert!(
+            matches!(out, Outcome::Stored { method: newsdedup::ingest::Method::Reprint, .. }),
+            "{id}: {out:?}"
+        );
+    }
+    let rows = memberships(&db.store).await;
+    for id in ["framed", "excerpt", "edited"] {
+        let r = rows.iter().find(|r| r.0 == id).expect("stored");
+        assert_eq!(r.2.as_deref(), Some("orig"), "{id} reprints the original: {rows:?}");
+        assert_eq!(r.1, story_of(&rows, "orig"));
+    }
+    let reprints: i32 = sqlx::query_scalar("SELECT reprint_count FROM story_clusters WHERE story_id = $1")
+        .bind(story_of(&rows, "orig"))
+        .fetch_one(db.store.pool())
+        .await
+        .expect("story");
+    assert_eq!(reprints, 3);
+    db.cleanup().await;
+}
