@@ -174,3 +174,43 @@ async fn an_entry_edited_in_its_feed_is_refetched_and_revised() {
     assert_eq!(stored, 5, "no duplicate rows");
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_same_article_from_two_feeds_or_two_urls_is_stored_once() {
+    let server = TestServer::start().await;
+    // A second feed lists seed-001 under a tracking-parameter variant of its link (canonicalises to
+    // the same URL) and under another path whose page declares the same rel=canonical.
+    let syndication = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Aggregator</title>
+        <item><title>Assad in Tehran</title><guid>agg-1</guid>
+          <link>{{BASE}}/articles/seed-001.html?utm_source=aggregator&amp;utm_medium=rss</link>
+          <pubDate>Sun, 08 May 2022 15:00:00 GMT</pubDate><description>Syrian president visits Iran.</description></item>
+        <item><title>Assad in Tehran (mirror)</title><guid>agg-2</guid>
+          <link>{{BASE}}/mirror/seed-001.html</link>
+          <pubDate>Sun, 08 May 2022 15:05:00 GMT</pubDate><description>Syrian president visits Iran.</description></item>
+        </channel></rss>"#;
+    server.set_body("/aggregator.xml", syndication.to_owned());
+    server.set_body("/mirror/seed-001.html", server.original("/articles/seed-001.html"));
+    let db = TestDb::new().await;
+    let app = App::with_store(settings(&server, &["/rss.xml", "/aggregator.xml"]), db.store.clone()).await.expect("app");
+    let summary = app.run_once().await.expect("cycle");
+    assert_eq!(summary.feeds_failed, 0, "{summary:?}");
+
+    let copies: Vec<(String, String)> = sqlx::query_as(
+        "SELECT url, method FROM story_articles WHERE canonical_url LIKE '%aljazeera.com%'",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .expect("query");
+    assert_eq!(copies.len(), 1, "stored once: {copies:?}");
+    let (duplicates, entries): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM articles WHERE state = 'duplicate'),
+                (SELECT count(DISTINCT fe.feed_id) FROM feed_entries fe JOIN articles a USING (article_id)
+                 WHERE a.canonical_url LIKE '%aljazeera.com%')",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .expect("query");
+    assert_eq!(duplicates, 1, "the mirror page is recognised by its canonical URL");
+    assert_eq!(entries, 2, "both feeds' entries lead to the one stored article");
+    db.cleanup().await;
+}
