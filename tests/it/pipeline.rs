@@ -191,16 +191,17 @@ async fn the_same_article_from_two_feeds_or_two_urls_is_stored_once() {
     server.set_body("/aggregator.xml", syndication.to_owned());
     server.set_body("/mirror/seed-001.html", server.original("/articles/seed-001.html"));
     let db = TestDb::new().await;
-    let app = App::with_store(settings(&server, &["/rss.xml", "/aggregator.xml"]), db.store.clone()).await.expect("app");
+    let app = App::with_store(settings(&server, &["/rss.xml", "/aggregator.xml"]), db.store.clone())
+        .await
+        .expect("app");
     let summary = app.run_once().await.expect("cycle");
     assert_eq!(summary.feeds_failed, 0, "{summary:?}");
 
-    let copies: Vec<(String, String)> = sqlx::query_as(
-        "SELECT url, method FROM story_articles WHERE canonical_url LIKE '%aljazeera.com%'",
-    )
-    .fetch_all(db.store.pool())
-    .await
-    .expect("query");
+    let copies: Vec<(String, String)> =
+        sqlx::query_as("SELECT url, method FROM story_articles WHERE canonical_url LIKE '%aljazeera.com%'")
+            .fetch_all(db.store.pool())
+            .await
+            .expect("query");
     assert_eq!(copies.len(), 1, "stored once: {copies:?}");
     let (duplicates, entries): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM articles WHERE state = 'duplicate'),
