@@ -125,6 +125,8 @@ CREATE TABLE article_fingerprints (
     terms_counted       boolean     NOT NULL DEFAULT false
 );
 CREATE INDEX article_fingerprints_counted ON article_fingerprints (event_at) WHERE terms_counted;
+CREATE INDEX article_fingerprints_shingles ON article_fingerprints (event_at, article_id)
+    WHERE shingles IS NOT NULL;
 
 -- Document frequencies over the articles inside the retention window, maintained incrementally.
 CREATE TABLE term_df (
@@ -147,12 +149,12 @@ CREATE TABLE boilerplate_lines (
 CREATE INDEX boilerplate_lines_last_seen ON boilerplate_lines (last_seen);
 
 CREATE TABLE lsh_bands (
-    band_key   bigint      NOT NULL,
-    article_id bigint      NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE,
-    event_at   timestamptz NOT NULL,
+    band_key   bigint NOT NULL,
+    article_id bigint NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE,
     PRIMARY KEY (band_key, article_id)
 );
-CREATE INDEX lsh_bands_event_at ON lsh_bands (event_at);
+-- Edits and retention delete an article's bands under the clustering lock.
+CREATE INDEX lsh_bands_article ON lsh_bands (article_id);
 
 CREATE TABLE stories (
     story_id                  bigserial PRIMARY KEY,

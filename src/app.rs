@@ -95,7 +95,7 @@ impl App {
     pub async fn run_once(&self) -> Result<OnceSummary, AppError> {
         let mut summary = OnceSummary::default();
         let far_future = Utc::now() + chrono::Duration::days(365 * 100);
-        for report in self.poller.poll_due(far_future).await? {
+        for report in self.poller.poll_all_once().await? {
             summary.feeds_polled += 1;
             match report {
                 PollReport::Fetched { new_articles, .. } => summary.new_entries += new_articles,

@@ -80,6 +80,7 @@ pub fn parse_line(line: &str, now: DateTime<Utc>) -> Result<ImportRecord, String
     let source = r.source.filter(|s| !s.trim().is_empty()).or_else(|| {
         parsed_url.as_ref().and_then(|u| u.host_str()).map(|h| h.trim_start_matches("www.").to_owned())
     });
+    let external_id = crate::store::text_safe(&external_id).into_owned();
     Ok(ImportRecord {
         external_id,
         url: parsed_url.map(|u| u.to_string()),
@@ -89,7 +90,7 @@ pub fn parse_line(line: &str, now: DateTime<Utc>) -> Result<ImportRecord, String
             published_at,
             source,
             extraction_method: "import".into(),
-            event_at: published_at.unwrap_or(now),
+            event_at: crate::scrape::event_time(published_at, None, now),
             fetched_at: now,
             ..Content::default()
         },
@@ -127,7 +128,17 @@ pub async fn import(
             }
         };
         let target = Target::Import { external_id: record.external_id, url: record.url };
-        match ingestor.ingest(target, record.content).await? {
+        let outcome = match ingestor.ingest(target, record.content).await {
+            Ok(o) => o,
+            Err(e) if e.is_data_error() => {
+                let reason = format!("cannot be stored: {e}");
+                tracing::warn!(line = number, %reason, "skipping import line");
+                summary.rejected.push(Rejected { line: number, reason });
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        match outcome {
             Outcome::Stored { method, .. } => {
                 summary.stored += 1;
                 match method {

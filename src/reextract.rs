@@ -60,9 +60,15 @@ pub async fn run(
                     continue;
                 }
             };
-            match ingestor.ingest(Target::Revise { article_id }, content).await? {
-                Outcome::AlreadyStored => summary.unchanged += 1,
-                _ => summary.revised += 1,
+            match ingestor.ingest(Target::Revise { article_id }, content).await {
+                Ok(Outcome::AlreadyStored) => summary.unchanged += 1,
+                Ok(_) => summary.revised += 1,
+                // Marked as re-extracted anyway below: the same input would fail again.
+                Err(e) if e.is_data_error() => {
+                    tracing::warn!(article_id, error = %e, "the re-extracted article cannot be stored; kept as it was");
+                    summary.failed += 1;
+                }
+                Err(e) => return Err(e),
             }
             store.mark_reextracted(article_id, extract::EXTRACTOR_VERSION).await?;
         }

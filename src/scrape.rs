@@ -76,7 +76,22 @@ impl Scraper {
             Prepared::Ready { article_id, content, refresh } => {
                 let target =
                     if refresh { Target::Revise { article_id } } else { Target::Pending { article_id } };
-                let outcome = self.ingestor.ingest(target, *content).await?;
+                let outcome = match self.ingestor.ingest(target, *content).await {
+                    Ok(outcome) => outcome,
+                    // Retrying cannot help: record it instead of failing the worker or the run.
+                    Err(e) if e.is_data_error() => {
+                        let error = format!("cannot store the article: {e}");
+                        tracing::error!(article_id, %error, "article dropped");
+                        let store = self.ingestor.store();
+                        if refresh {
+                            store.end_refresh(article_id, Some(&error)).await?;
+                        } else {
+                            store.record_article_failed(article_id, &error).await?;
+                        }
+                        return Ok(ScrapeReport::Failed { error });
+                    }
+                    Err(e) => return Err(e),
+                };
                 match &outcome {
                     Outcome::Stored { story_id, method, near_duplicate_of, .. } => {
                         tracing::info!(
@@ -123,7 +138,13 @@ impl Scraper {
             Err(e) => {
                 let error = crate::poll::cycle::error_chain(&e);
                 let attempts = u32::try_from(a.attempts).unwrap_or(u32::MAX);
-                if e.is_retriable() && !final_attempt && attempts < self.cfg.max_attempts.get() {
+                // Feeds often list an item before its page is live: a 404/410 gets one more try.
+                let not_yet_live =
+                    matches!(e, fetch::FetchError::Status { code: 404 | 410, .. }) && attempts < 2;
+                if (e.is_retriable() || not_yet_live)
+                    && !final_attempt
+                    && attempts < self.cfg.max_attempts.get()
+                {
                     let at = fetched_at + self.retry_delay(attempts, e.retry_after());
                     tracing::warn!(%error, retry_at = %at, "page fetch failed; will retry");
                     self.ingestor.store().record_scrape_failure(a.article_id, &error, at).await?;
@@ -145,8 +166,11 @@ impl Scraper {
             let raw = keep_raw.then(|| zstd::encode_all(&body[..], 3).ok()).flatten();
             (article, raw)
         })
-        .await?;
-        let (article, raw) = extracted;
+        .await;
+        let (article, raw) = match extracted {
+            Ok(x) => x,
+            Err(e) => return self.fall_back(&a, &format!("the extractor crashed: {e}")).await,
+        };
         let article = match article {
             Ok(article) if !article.body.trim().is_empty() => article,
             Ok(_) => return self.fall_back(&a, "the page has no article text").await,
@@ -242,12 +266,15 @@ pub fn page_content(
     feed_title: Option<&str>,
     feed_published_at: Option<DateTime<Utc>>,
 ) -> Content {
+    // The page's own rel=canonical, else where the request ended up; neither counts when it is a
+    // front page or a fixed interstitial (consent wall, "article removed" redirect), which would make
+    // every article of the site a duplicate of the first.
     let canonical = article
         .canonical_url
         .as_ref()
-        .filter(|c| plausible_canonical(c, page.final_url))
-        .map(fetch::canonicalize)
-        .unwrap_or_else(|| fetch::canonicalize(page.final_url));
+        .filter(|c| plausible_identity(c))
+        .or(Some(page.final_url).filter(|u| plausible_identity(u)))
+        .map(fetch::canonicalize);
     let published = article
         .published_at
         .filter(|d| *d <= page.fetched_at + chrono::Duration::hours(MAX_FUTURE_SKEW_HOURS));
@@ -257,8 +284,11 @@ pub fn page_content(
         authors: article.authors,
         published_at: published,
         modified_at: article.modified_at,
-        source: fetch::source_host(&canonical).or_else(|| fetch::source_host(page.final_url)),
-        canonical_url: Some(canonical.to_string()),
+        source: canonical
+            .as_ref()
+            .and_then(fetch::source_host)
+            .or_else(|| fetch::source_host(page.final_url)),
+        canonical_url: canonical.map(|c| c.to_string()),
         language: article.language,
         site_name: article.site_name,
         image_url: article.image.map(|u| u.to_string()),
@@ -284,8 +314,14 @@ pub fn event_time(
 
 /// A `rel=canonical` that points at a site's front page or at a non-web scheme is a template bug, not
 /// the article's identity; trusting it would merge every article of the site into one.
-fn plausible_canonical(canonical: &Url, _final_url: &Url) -> bool {
-    matches!(canonical.scheme(), "http" | "https") && canonical.path().trim_matches('/').len() > 1
+fn plausible_identity(url: &Url) -> bool {
+    const INTERSTITIALS: [&str; 6] = ["consent", "gdpr", "privacy", "cookie", "login", "subscribe"];
+    if !matches!(url.scheme(), "http" | "https") {
+        return false;
+    }
+    let path = url.path().trim_matches('/').to_ascii_lowercase();
+    let interstitial = !path.contains('/') && INTERSTITIALS.iter().any(|w| path.contains(w));
+    path.len() > 1 && !interstitial
 }
 
 #[cfg(test)]
@@ -313,13 +349,13 @@ mod tests {
     }
 
     #[test]
-    fn front_page_canonicals_are_ignored() {
-        let page = Url::parse("https://news.example/2022/05/08/story").ok();
-        let ok = |s: &str| {
-            Url::parse(s).map(|u| plausible_canonical(&u, page.as_ref().unwrap_or(&u))).unwrap_or(false)
-        };
+    fn front_pages_and_interstitials_are_not_identities() {
+        let ok = |s: &str| Url::parse(s).map(|u| plausible_identity(&u)).unwrap_or(false);
         assert!(ok("https://news.example/2022/05/08/story"));
+        assert!(ok("https://news.example/world/privacy-law-passes"));
         assert!(!ok("https://news.example/"));
         assert!(!ok("https://news.example"));
+        assert!(!ok("https://news.example/gdpr-consent"));
+        assert!(!ok("file:///tmp/a.html"));
     }
 }

@@ -11,12 +11,17 @@ use sqlx::PgConnection;
 use std::collections::HashMap;
 
 impl Ingestor {
+    /// Decides the article's story and stores the evidence. `vacated` is the story an edited article
+    /// just left empty: if the article starts a story again, it keeps that id; if it joins another
+    /// story, the empty one is recorded as merged into it, so a consumer holding the old id can
+    /// follow it.
     pub(super) async fn cluster(
         &self,
         conn: &mut PgConnection,
         article_id: i64,
         content: &Content,
         f: &Features,
+        vacated: Option<i64>,
     ) -> Result<Outcome, IngestError> {
         let p = &self.params;
         // Story-tier statistics see every article, reprints included: boilerplate memory, then the
@@ -49,15 +54,10 @@ impl Ingestor {
                     None
                 };
                 match original.story_id {
-                    // A copy adds no new wording: it joins without moving the story's centroid.
-                    Some(s) => (s, Method::Reprint, m.score(), near_dup, false),
-                    None => (
-                        clusters::create_story(conn, content.event_at).await?,
-                        Method::Seed,
-                        1.0,
-                        near_dup,
-                        true,
-                    ),
+                    // A copy adds no new wording: it joins without moving the story's centroid (an
+                    // original that arrives after its copy does move it).
+                    Some(s) => (s, Method::Reprint, m.score(), near_dup, near_dup.is_none()),
+                    None => (new_story(conn, content, vacated).await?, Method::Seed, 1.0, near_dup, true),
                 }
             }
             None => {
@@ -102,9 +102,7 @@ impl Ingestor {
                         }
                         (survivor, Method::Story, best.similarity, None, true)
                     }
-                    None => {
-                        (clusters::create_story(conn, content.event_at).await?, Method::Seed, 1.0, None, true)
-                    }
+                    None => (new_story(conn, content, vacated).await?, Method::Seed, 1.0, None, true),
                 }
             }
         };
@@ -168,14 +166,40 @@ impl Ingestor {
         )
         .await?;
         clusters::refresh_story(conn, story_id, update.as_ref()).await?;
+        if let Some(old) = vacated.filter(|old| *old != story_id) {
+            clusters::merge_stories(
+                conn,
+                story_id,
+                old,
+                article_id,
+                "its only article was edited and now belongs here",
+            )
+            .await?;
+        }
         Ok(Outcome::Stored { article_id, story_id, method, near_duplicate_of, similarity })
     }
 
-    /// Keeps the article's current revision and takes it out of the indexes and its story, whose
-    /// centroid is rebuilt from its remaining members.
-    pub(super) async fn withdraw(&self, conn: &mut PgConnection, article_id: i64) -> Result<(), IngestError> {
+    /// Keeps the article's current revision and takes it out of the indexes, the boilerplate memory
+    /// and its story, whose centroid is rebuilt from its remaining members. Returns the story when the
+    /// article was its only member.
+    pub(super) async fn withdraw(
+        &self,
+        conn: &mut PgConnection,
+        article_id: i64,
+    ) -> Result<Option<i64>, IngestError> {
+        if let Some((title, body)) = revisions::current_text(conn, article_id).await? {
+            // The old revision's lines were counted once; the new one is about to be counted.
+            let keys = terms::analyse(title.as_deref(), &body).keys();
+            clusters::forget_boilerplate(conn, &keys).await?;
+        }
         revisions::keep_revision(conn, article_id).await?;
-        let Some(story_id) = revisions::unindex(conn, article_id).await? else { return Ok(()) };
+        let Some(story_id) = revisions::unindex(conn, article_id).await? else { return Ok(None) };
+        if clusters::member_count(conn, story_id).await? == 0 {
+            // Empty now: out of the candidate index until the article is placed again.
+            clusters::refresh_story(conn, story_id, None).await?;
+            clusters::reset_story(conn, story_id, chrono::Utc::now()).await?;
+            return Ok(Some(story_id));
+        }
         let p = &self.params;
         let members = revisions::centroid_members(conn, story_id, i64::from(p.centroid_members)).await?;
         let mut all_terms: Vec<String> =
@@ -198,6 +222,18 @@ impl Ingestor {
             Some(&clusters::CentroidUpdate { centroid, members: count, keys, df }),
         )
         .await?;
-        Ok(())
+        Ok(None)
     }
+}
+
+/// A fresh story for a seeding article: the story an edit vacated, reset, or a new one.
+async fn new_story(
+    conn: &mut PgConnection,
+    content: &Content,
+    vacated: Option<i64>,
+) -> Result<i64, IngestError> {
+    Ok(match vacated {
+        Some(id) => clusters::reset_story(conn, id, content.event_at).await?,
+        None => clusters::create_story(conn, content.event_at).await?,
+    })
 }

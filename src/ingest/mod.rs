@@ -36,6 +36,17 @@ pub enum IngestError {
     Join(#[from] tokio::task::JoinError),
 }
 
+impl IngestError {
+    /// This input cannot be stored, however often it is retried: the database refused its data, or
+    /// computing its features panicked.
+    pub fn is_data_error(&self) -> bool {
+        match self {
+            IngestError::Store(e) => e.is_data_error(),
+            IngestError::Join(e) => e.is_panic(),
+        }
+    }
+}
+
 impl From<sqlx::Error> for IngestError {
     fn from(e: sqlx::Error) -> Self {
         IngestError::Store(StoreError::Query(e))
@@ -62,6 +73,34 @@ pub struct Content {
     pub event_at: DateTime<Utc>,
     pub fetched_at: DateTime<Utc>,
     pub raw_page: Option<RawPage>,
+}
+
+impl Content {
+    /// Removes NUL characters from every text field (PostgreSQL refuses them in `text`).
+    fn make_text_safe(&mut self) {
+        fn fix(s: &mut String) {
+            if s.contains('\0') {
+                *s = s.replace('\0', "");
+            }
+        }
+        fix(&mut self.body);
+        for s in [
+            &mut self.title,
+            &mut self.canonical_url,
+            &mut self.source,
+            &mut self.language,
+            &mut self.site_name,
+            &mut self.image_url,
+            &mut self.description,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            fix(s);
+        }
+        self.authors.iter_mut().for_each(fix);
+        fix(&mut self.extraction_method);
+    }
 }
 
 /// The fetched page, kept compressed for re-extraction.
@@ -171,7 +210,8 @@ impl Ingestor {
     }
 
     /// Stores `content` for `target` and places it in a story, in one transaction.
-    pub async fn ingest(&self, target: Target, content: Content) -> Result<Outcome, IngestError> {
+    pub async fn ingest(&self, target: Target, mut content: Content) -> Result<Outcome, IngestError> {
+        content.make_text_safe();
         let started = std::time::Instant::now();
         let hasher = Arc::clone(&self.hasher);
         let (title, body) = (content.title.clone(), content.body.clone());
@@ -193,9 +233,14 @@ impl Ingestor {
         let article_id = match resolve_target(&mut tx, &target, &content).await? {
             Resolved::Article(id) => id,
             Resolved::Revise(id) => {
-                self.withdraw(&mut tx, id).await?;
+                let vacated = self.withdraw(&mut tx, id).await?;
+                if canonical_duplicate(&mut tx, id, content.canonical_url.as_deref()).await?.is_some() {
+                    // The page now names another stored article's URL as its own (a story folded into
+                    // a live blog, say): keep this article's own canonical URL.
+                    content.canonical_url = None;
+                }
                 write_content(&mut tx, id, &content).await?;
-                let outcome = self.cluster(&mut tx, id, &content, &features).await?;
+                let outcome = self.cluster(&mut tx, id, &content, &features, vacated).await?;
                 tx.commit().await?;
                 record(&outcome, started);
                 tracing::info!(article_id = id, "article text changed: re-clustered, earlier revision kept");
@@ -214,7 +259,7 @@ impl Ingestor {
             return Ok(outcome);
         }
         write_content(&mut tx, article_id, &content).await?;
-        let outcome = self.cluster(&mut tx, article_id, &content, &features).await?;
+        let outcome = self.cluster(&mut tx, article_id, &content, &features, None).await?;
         tx.commit().await?;
         record(&outcome, started);
         Ok(outcome)

@@ -38,14 +38,23 @@ pub(super) async fn resolve_target(
             if let Some(id) = existing {
                 return revision_of(conn, id, content).await;
             }
+            let mut url = url.as_ref();
             if let Some(u) = url {
-                let by_url: Option<i64> =
-                    sqlx::query_scalar("SELECT article_id FROM article_urls WHERE url = $1")
-                        .bind(u)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                if let Some(of) = by_url {
-                    return Ok(Resolved::Done(Outcome::Duplicate { article_id: None, of }));
+                let by_url: Option<(i64, String)> = sqlx::query_as(
+                    "SELECT u.article_id, a.state FROM article_urls u JOIN articles a USING (article_id)
+                     WHERE u.url = $1",
+                )
+                .bind(u)
+                .fetch_optional(&mut *conn)
+                .await?;
+                match by_url {
+                    Some((of, state)) if state == "stored" => {
+                        return Ok(Resolved::Done(Outcome::Duplicate { article_id: None, of }));
+                    }
+                    // A feed article with this URL is not stored (yet, or failed): keep this record
+                    // without claiming the URL, so neither loses the other.
+                    Some(_) => url = None,
+                    None => {}
                 }
             }
             let id: i64 = sqlx::query_scalar(
@@ -95,7 +104,8 @@ pub(super) async fn canonical_duplicate(
     Ok(sqlx::query_scalar(
         "SELECT article_id FROM articles WHERE canonical_url = $1 AND state = 'stored' AND article_id <> $2
          UNION ALL
-         SELECT article_id FROM article_urls WHERE url = $1 AND article_id <> $2
+         SELECT u.article_id FROM article_urls u JOIN articles a USING (article_id)
+         WHERE u.url = $1 AND u.article_id <> $2 AND a.state = 'stored'
          LIMIT 1",
     )
     .bind(url)
@@ -146,7 +156,7 @@ pub(super) async fn write_content(
     let hash = content_hash(&c.body);
     sqlx::query(
         "UPDATE articles SET state = 'stored', lease_until = NULL, last_error = NULL,
-             title = $2, body = $3, authors = $4, published_at = $5, modified_at = $6, canonical_url = $7,
+             title = $2, body = $3, authors = $4, published_at = $5, modified_at = $6, canonical_url = COALESCE($7, canonical_url),
              source = $8, language = $9, site_name = $10, image_url = $11, description = $12,
              extraction_method = $13, extractor_version = $14, content_hash = $15, event_at = $16, fetched_at = $17
          WHERE article_id = $1",

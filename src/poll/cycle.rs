@@ -7,7 +7,7 @@ use super::schedule::{self, Bounds, FeedTiming, PollResult};
 use crate::config::{Feed, PollConfig};
 use crate::fetch::{self, Fetcher, Kind, Request};
 use crate::store::feeds::{DueFeed, NewEntry, PollSuccess};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, text_safe};
 use crate::telemetry;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -44,8 +44,42 @@ impl Poller {
 
     /// Claims the feeds due by `due_before` and polls them, `poll.concurrency` at a time.
     pub async fn poll_due(&self, due_before: DateTime<Utc>) -> Result<Vec<PollReport>, StoreError> {
+        let mut reports = Vec::new();
+        loop {
+            // Each poll moves its feed's next check past `due_before`, so this ends.
+            let batch = self.poll_batch(due_before, None).await?;
+            if batch.is_empty() {
+                return Ok(reports);
+            }
+            reports.extend(batch);
+        }
+    }
+
+    /// Polls every active feed exactly once (`--once`), whenever it is due.
+    pub async fn poll_all_once(&self) -> Result<Vec<PollReport>, StoreError> {
+        let started = Utc::now();
+        let far_future = started + chrono::Duration::days(365 * 100);
+        let mut reports = Vec::new();
+        loop {
+            let batch = self.poll_batch(far_future, Some(started)).await?;
+            if batch.is_empty() {
+                return Ok(reports);
+            }
+            reports.extend(batch);
+        }
+    }
+
+    /// Claims a small batch (a few per concurrent slot, so a lease never outlives its poll) and polls
+    /// it.
+    async fn poll_batch(
+        &self,
+        due_before: DateTime<Utc>,
+        not_checked_since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<PollReport>, StoreError> {
         let lease = chrono::Duration::minutes(10);
-        let due = self.store.claim_due_feeds(due_before, Utc::now() + lease, 1000).await?;
+        let limit = i64::try_from(self.cfg.concurrency.get() * 2).unwrap_or(16);
+        let due =
+            self.store.claim_due_feeds(due_before, not_checked_since, Utc::now() + lease, limit).await?;
         let reports = futures_util::stream::iter(due)
             .map(|feed| self.poll_one(feed))
             .buffer_unordered(self.cfg.concurrency.get())
@@ -116,12 +150,25 @@ impl Poller {
         let next = schedule::next_check_at(&result, &timing, bounds, now);
         let entries = new_entries(&parsed, allow_file);
         let success = PollSuccess {
-            title: parsed.title.clone(),
+            title: parsed.title.as_deref().map(|t| text_safe(t).into_owned()),
             etag: resp.etag.clone(),
             last_modified: resp.last_modified.clone(),
             next_check_at: next,
         };
-        let new_articles = self.store.record_poll_success(due.feed_id, &entries, &success).await?;
+        let mut stored = self.store.record_poll_success(due.feed_id, &entries, &success).await;
+        if stored.as_ref().is_err_and(StoreError::is_conflict) {
+            // Two feeds inserting the same new URLs at once: one of them yields; try again.
+            stored = self.store.record_poll_success(due.feed_id, &entries, &success).await;
+        }
+        let new_articles = match stored {
+            Ok(n) => n,
+            Err(e) if e.is_data_error() || e.is_conflict() => {
+                return self
+                    .fail(&due, timing, bounds, format!("cannot store the feed's entries: {e}"), true, None)
+                    .await;
+            }
+            Err(e) => return Err(e),
+        };
         metrics::counter!(telemetry::FEEDS_POLLED, "outcome" => "ok").increment(1);
         metrics::counter!(telemetry::ENTRIES_NEW).increment(new_articles);
         tracing::info!(entries = entries.len(), new_articles, "polled");
@@ -158,16 +205,16 @@ fn new_entries(parsed: &ParsedFeed, allow_file: bool) -> Vec<NewEntry> {
         .entries
         .iter()
         .map(|e| NewEntry {
-            entry_key: e.key.clone(),
+            entry_key: text_safe(&e.key).into_owned(),
             url: e.link.as_ref().map(|l| fetch::canonicalize(l).to_string()),
-            title: e.title.clone(),
-            content: e.content_text.clone(),
+            title: e.title.as_deref().map(|t| text_safe(t).into_owned()),
+            content: e.content_text.as_deref().map(|t| text_safe(t).into_owned()),
             published_at: e.published_at.or(e.updated_at),
             allow_file: allow_file && e.link.as_ref().is_some_and(|l| l.scheme() == "file"),
             content_hash: entry_digest(e),
         })
         .collect();
-    entries.sort_by_key(|e| e.published_at);
+    entries.sort_by_key(|e| (e.published_at.is_none(), e.published_at));
     entries
 }
 

@@ -22,19 +22,21 @@ pub struct PendingArticle {
 }
 
 impl Store {
-    /// Claims up to `limit` pending articles that are due, oldest publication first (so an original
-    /// is usually clustered before its reprints), leasing each for `lease`.
+    /// Claims up to `limit` pending articles due by `due_before` (the service passes now; `--once`
+    /// passes a far future so that retries scheduled later are done at once), oldest publication
+    /// first (so an original is usually clustered before its reprints), leasing each for `lease`
+    /// from now. Leases are always real time: an interrupted run's claims expire normally.
     pub async fn claim_pending_articles(
         &self,
-        now: DateTime<Utc>,
+        due_before: DateTime<Utc>,
         limit: i64,
         lease: chrono::Duration,
     ) -> Result<Vec<PendingArticle>, StoreError> {
         let rows = sqlx::query(
-            "UPDATE articles a SET lease_until = $2, attempts = a.attempts + 1
+            "UPDATE articles a SET lease_until = now() + $2::interval, attempts = a.attempts + 1
              FROM (SELECT article_id FROM articles
                    WHERE (state = 'pending' OR refresh_requested) AND next_attempt_at <= $1
-                     AND (lease_until IS NULL OR lease_until < $1)
+                     AND (lease_until IS NULL OR lease_until < now())
                    ORDER BY next_attempt_at, feed_published_at NULLS LAST, article_id
                    LIMIT $3
                    FOR UPDATE SKIP LOCKED) due
@@ -42,8 +44,8 @@ impl Store {
              RETURNING a.article_id, a.feed_id, a.url, a.allow_file, a.feed_title, a.feed_content,
                        a.feed_published_at, a.attempts, a.refresh_requested",
         )
-        .bind(now)
-        .bind(now + lease)
+        .bind(due_before)
+        .bind(pg_interval(lease))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -61,7 +63,8 @@ impl Store {
                 refresh: r.get("refresh_requested"),
             })
             .collect();
-        out.sort_by_key(|a| (a.feed_published_at, a.article_id));
+        // Same order as the query: dated entries oldest first, undated ones last.
+        out.sort_by_key(|a| (a.feed_published_at.is_none(), a.feed_published_at, a.article_id));
         Ok(out)
     }
 
@@ -114,5 +117,14 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT count(*) FROM articles WHERE state = 'pending'")
             .fetch_one(&self.pool)
             .await?)
+    }
+}
+
+/// A chrono duration as a PostgreSQL interval.
+pub(crate) fn pg_interval(d: chrono::Duration) -> sqlx::postgres::types::PgInterval {
+    sqlx::postgres::types::PgInterval {
+        months: 0,
+        days: 0,
+        microseconds: d.num_microseconds().unwrap_or(i64::MAX),
     }
 }

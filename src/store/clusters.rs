@@ -182,10 +182,12 @@ pub async fn story_candidates(
              JOIN story_terms st ON st.term = q.term
              JOIN stories s ON s.story_id = st.story_id
              WHERE s.merged_into IS NULL AND s.last_event_at >= $3
-             GROUP BY st.story_id ORDER BY overlap DESC, st.story_id LIMIT $4)
+             GROUP BY st.story_id
+             -- Rounded: a float sum's last bits depend on the plan; ties must go to the older story.
+             ORDER BY round(sum(q.w)::numeric, 9) DESC, st.story_id LIMIT $4)
          SELECT s.story_id, s.centroid, s.centroid_members, s.centroid_df, s.last_event_at
          FROM hits JOIN stories s USING (story_id)
-         ORDER BY hits.overlap DESC, s.story_id",
+         ORDER BY round(hits.overlap::numeric, 9) DESC, s.story_id",
     )
     .bind(&terms)
     .bind(&weights)
@@ -234,12 +236,11 @@ pub async fn insert_fingerprint(
     if !fp.shingles.is_empty() {
         let keys = minhash::band_keys(&fp.signature);
         sqlx::query(
-            "INSERT INTO lsh_bands (band_key, article_id, event_at)
-             SELECT k, $2, $3 FROM unnest($1::bigint[]) AS k ON CONFLICT DO NOTHING",
+            "INSERT INTO lsh_bands (band_key, article_id)
+             SELECT k, $2 FROM unnest($1::bigint[]) AS k ON CONFLICT DO NOTHING",
         )
         .bind(&keys)
         .bind(article_id)
-        .bind(event_at)
         .execute(&mut *conn)
         .await?;
     }
@@ -255,6 +256,47 @@ pub async fn create_story(conn: &mut PgConnection, event_at: DateTime<Utc>) -> R
     .bind(event_at)
     .fetch_one(conn)
     .await?)
+}
+
+/// Re-seeds an emptied story (its only article was edited and starts it again), keeping its id.
+pub async fn reset_story(
+    conn: &mut PgConnection,
+    story_id: i64,
+    event_at: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    sqlx::query(
+        "UPDATE stories SET first_event_at = $2, last_event_at = $2, last_updated_at = now(),
+             centroid = '{}', centroid_members = 0, centroid_df = '{}', merged_into = NULL
+         WHERE story_id = $1",
+    )
+    .bind(story_id)
+    .bind(event_at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM story_terms WHERE story_id = $1").bind(story_id).execute(conn).await?;
+    Ok(story_id)
+}
+
+/// Members a story has.
+pub async fn member_count(conn: &mut PgConnection, story_id: i64) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM story_members WHERE story_id = $1")
+        .bind(story_id)
+        .fetch_one(conn)
+        .await?)
+}
+
+/// Un-notes an article's boilerplate keys (its text is being replaced by a new revision).
+pub async fn forget_boilerplate(conn: &mut PgConnection, keys: &[u64]) -> Result<(), StoreError> {
+    let keys: Vec<i64> = keys.iter().map(|k| *k as i64).collect();
+    sqlx::query("UPDATE boilerplate_lines SET count = count - 1 WHERE line_key = ANY($1)")
+        .bind(&keys)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM boilerplate_lines WHERE line_key = ANY($1) AND count <= 0")
+        .bind(&keys)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Membership evidence for one article.

@@ -79,13 +79,16 @@ impl Store {
         Ok(sqlx::query_as("SELECT url, feed_id FROM feeds ORDER BY feed_id").fetch_all(&self.pool).await?)
     }
 
-    /// Claims up to `limit` active feeds whose `next_check_at` is at or before `due_before`, pushing
-    /// their `next_check_at` to `lease_until` so that another replica does not poll them at the same
-    /// time; the poll's outcome then sets the real next check. A crash mid-poll retries after the
-    /// lease. `--once` passes a `due_before` far in the future to poll every feed.
+    /// Claims up to `limit` active feeds whose `next_check_at` is at or before `due_before` (and, when
+    /// given, that were not checked since `not_checked_since`), pushing their `next_check_at` to
+    /// `lease_until` so that another replica does not poll them at the same time; the poll's outcome
+    /// then sets the real next check. A crash mid-poll retries after the lease. `--once` passes a
+    /// far-future `due_before` and its own start time as `not_checked_since`, so every feed is polled
+    /// exactly once.
     pub async fn claim_due_feeds(
         &self,
         due_before: DateTime<Utc>,
+        not_checked_since: Option<DateTime<Utc>>,
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<DueFeed>, StoreError> {
@@ -93,6 +96,7 @@ impl Store {
             "UPDATE feeds f SET next_check_at = $2
              FROM (SELECT feed_id FROM feeds
                    WHERE active AND next_check_at <= $1
+                     AND ($4::timestamptz IS NULL OR last_checked_at IS NULL OR last_checked_at < $4)
                    ORDER BY next_check_at, feed_id
                    LIMIT $3
                    FOR UPDATE SKIP LOCKED) due
@@ -103,6 +107,7 @@ impl Store {
         .bind(due_before)
         .bind(lease_until)
         .bind(limit)
+        .bind(not_checked_since)
         .fetch_all(&self.pool)
         .await?;
         let mut feeds: Vec<DueFeed> = rows
@@ -131,7 +136,11 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut new_articles = 0;
-        for entry in entries {
+        // One insertion order for every feed (by URL), so two feeds carrying the same new articles
+        // cannot deadlock on each other's rows.
+        let mut ordered: Vec<&NewEntry> = entries.iter().collect();
+        ordered.sort_by(|a, b| a.url.cmp(&b.url).then_with(|| a.entry_key.cmp(&b.entry_key)));
+        for entry in ordered {
             let known: Option<(i64, Option<i64>)> = sqlx::query_as(
                 "SELECT article_id, content_hash FROM feed_entries WHERE feed_id = $1 AND entry_key = $2",
             )
@@ -152,10 +161,13 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                     if hash.is_some() {
+                        // A stored article is refreshed; one that failed gets another chance.
                         sqlx::query(
-                            "UPDATE articles SET refresh_requested = true, attempts = 0, next_attempt_at = now(),
+                            "UPDATE articles SET refresh_requested = (state = 'stored'),
+                                 state = CASE WHEN state = 'failed' THEN 'pending' ELSE state END,
+                                 attempts = 0, next_attempt_at = now(),
                                  feed_title = COALESCE($2, feed_title), feed_content = COALESCE($3, feed_content)
-                             WHERE article_id = $1 AND state = 'stored'",
+                             WHERE article_id = $1 AND state IN ('stored', 'failed')",
                         )
                         .bind(article_id)
                         .bind(&entry.title)
@@ -176,7 +188,23 @@ impl Store {
                 None => None,
             };
             let article_id = match existing {
-                Some(id) => id,
+                Some(id) => {
+                    // Another feed lists an article that failed before: try it again, with this
+                    // feed's text as the fallback if it had none.
+                    sqlx::query(
+                        "UPDATE articles SET state = 'pending', attempts = 0, next_attempt_at = now(),
+                             feed_title = COALESCE(feed_title, $2), feed_content = COALESCE(feed_content, $3),
+                             feed_published_at = COALESCE(feed_published_at, $4)
+                         WHERE article_id = $1 AND state = 'failed'",
+                    )
+                    .bind(id)
+                    .bind(&entry.title)
+                    .bind(&entry.content)
+                    .bind(entry.published_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    id
+                }
                 None => {
                     let inserted: Option<i64> = sqlx::query_scalar(
                         "INSERT INTO articles (feed_id, url, feed_title, feed_content, feed_published_at, allow_file)

@@ -37,7 +37,7 @@ impl Store {
     /// is earlier, so a backfill of old news is measured against its own time, not the wall clock.
     pub async fn newest_event(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let newest: Option<DateTime<Utc>> =
-            sqlx::query_scalar("SELECT max(event_at) FROM article_fingerprints")
+            sqlx::query_scalar("SELECT max(event_at) FROM articles WHERE state = 'stored'")
                 .fetch_one(&self.pool)
                 .await?;
         Ok(newest.map(|n| n.min(Utc::now())))

@@ -36,6 +36,35 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    fn sqlstate(&self) -> Option<String> {
+        match self {
+            StoreError::Query(sqlx::Error::Database(e)) => e.code().map(|c| c.into_owned()),
+            _ => None,
+        }
+    }
+
+    /// The row was refused for what it contains (SQLSTATE classes 22 "data exception" and 23
+    /// "integrity constraint violation"): retrying the same input cannot succeed.
+    pub fn is_data_error(&self) -> bool {
+        self.sqlstate().is_some_and(|c| c.starts_with("22") || c.starts_with("23"))
+    }
+
+    /// A deadlock or serialisation failure: the same work may succeed when retried at once.
+    pub fn is_conflict(&self) -> bool {
+        self.sqlstate().is_some_and(|c| c == "40P01" || c == "40001")
+    }
+}
+
+/// Removes NUL characters, which PostgreSQL `text` refuses and no article needs.
+pub fn text_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        std::borrow::Cow::Owned(s.replace('\0', ""))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// The database handle every stage gets passed.
 #[derive(Clone, Debug)]
 pub struct Store {

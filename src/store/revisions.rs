@@ -26,6 +26,19 @@ pub async fn current(conn: &mut PgConnection, article_id: i64) -> Result<Option<
     }))
 }
 
+/// The current title and body of an article.
+pub async fn current_text(
+    conn: &mut PgConnection,
+    article_id: i64,
+) -> Result<Option<(Option<String>, String)>, StoreError> {
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT title, body FROM articles WHERE article_id = $1")
+            .bind(article_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(title, body)| (title, body.unwrap_or_default())))
+}
+
 /// Copies the current title and body into `article_revisions` and bumps the revision number.
 pub async fn keep_revision(conn: &mut PgConnection, article_id: i64) -> Result<(), StoreError> {
     sqlx::query(
@@ -65,8 +78,8 @@ pub async fn unindex(conn: &mut PgConnection, article_id: i64) -> Result<Option<
     Ok(story)
 }
 
-/// Term frequencies of the members that shape a story's centroid: the first `cap` non-reprint
-/// members in time order.
+/// Term frequencies of the members that shape a story's centroid: the first `cap` members in time
+/// order that are not copies of another member.
 pub async fn centroid_members(
     conn: &mut PgConnection,
     story_id: i64,
@@ -75,7 +88,7 @@ pub async fn centroid_members(
     let rows: Vec<Option<serde_json::Value>> = sqlx::query_scalar(
         "SELECT f.terms FROM story_members m
          JOIN article_fingerprints f USING (article_id) JOIN articles a USING (article_id)
-         WHERE m.story_id = $1 AND m.method <> 'reprint'
+         WHERE m.story_id = $1 AND m.near_duplicate_of IS NULL
          ORDER BY a.event_at, a.article_id LIMIT $2",
     )
     .bind(story_id)

@@ -288,3 +288,31 @@ async fn constructed_reprints_are_recognised_on_the_real_store() {
     assert_eq!(reprints, 3);
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn import_reports_bad_lines_and_keeps_going() {
+    let db = TestDb::new().await;
+    let ing = ingestor(&db);
+    let file = [
+        r#"{"id":"a","url":"https://one.example/a","source":"one.example","published":"2022-05-08T10:00:00Z","title":"Storm hits coast","body":"A storm hit the coast on Sunday, cutting power to thousands of homes."}"#,
+        r#"{"id":"b","body": "#,
+        r#"{"id":"c","title":"No body"}"#,
+        r#"{"id":"d","published":"2022-05-08T11:00:00Z","title":"Nul\u0000 title","body":"Text with a NUL \u0000 character, which PostgreSQL refuses in text columns."}"#,
+        "",
+        r#"{"id":"e","published":"not a date","body":"x"}"#,
+    ]
+    .join("\n");
+    let summary =
+        newsdedup::import::import(&ing, std::io::Cursor::new(file.clone()), |_| {}).await.expect("import");
+    assert_eq!(summary.stored, 2, "{summary:?}");
+    let lines: Vec<usize> = summary.rejected.iter().map(|r| r.line).collect();
+    assert_eq!(lines, [2, 3, 6], "{summary:?}");
+    let again = newsdedup::import::import(&ing, std::io::Cursor::new(file), |_| {}).await.expect("import");
+    assert_eq!((again.stored, again.already_stored), (0, 2), "re-importing adds nothing");
+    let title: String = sqlx::query_scalar("SELECT title FROM articles WHERE external_id = 'd'")
+        .fetch_one(db.store.pool())
+        .await
+        .expect("row");
+    assert_eq!(title, "Nul title");
+    db.cleanup().await;
+}

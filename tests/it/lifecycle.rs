@@ -135,3 +135,66 @@ async fn retention_evicts_old_index_data_and_keeps_articles() {
     assert_ne!(story_of(&rows, "old-again"), story_of(&rows, "old"), "{again:?} {rows:?}");
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn repeated_edits_neither_mask_the_article_nor_lose_its_story() {
+    let db = TestDb::new().await;
+    let ing = ingestor(&db);
+    import(&ing, "003", "iranintl.com", "2022-05-08T12:40:00Z", None, &seed_text("003")).await;
+    import(&ing, "001", "aljazeera.com", "2022-05-08T14:21:00Z", None, &seed_text("001")).await;
+    let first = memberships(&db.store).await;
+    for n in 1..=3 {
+        let edited =
+            format!("{}\n\nUpdate {n}: Syrian state media reported on the visit again.", seed_text("001"));
+        import(&ing, "001", "aljazeera.com", "2022-05-08T14:21:00Z", None, &edited).await;
+    }
+    let rows = memberships(&db.store).await;
+    assert_eq!(
+        story_of(&rows, "001"),
+        story_of(&rows, "003"),
+        "three edits later it is still the same story: {rows:?}"
+    );
+    assert_eq!(story_of(&rows, "001"), story_of(&first, "001"));
+    let max_count: i32 = sqlx::query_scalar("SELECT max(count) FROM boilerplate_lines")
+        .fetch_one(db.store.pool())
+        .await
+        .expect("count");
+    assert!(max_count <= 2, "each line is counted once per article, not once per revision: {max_count}");
+
+    // A story whose only article is edited keeps its id.
+    import(&ing, "solo", "other.example", "2023-01-01T00:00:00Z", None, &seed_text("004")).await;
+    let before = story_of(&memberships(&db.store).await, "solo");
+    let edited = format!("{}\n\nThis article was updated.", seed_text("004"));
+    import(&ing, "solo", "other.example", "2023-01-01T00:00:00Z", None, &edited).await;
+    assert_eq!(story_of(&memberships(&db.store).await, "solo"), before);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn claims_are_leased_in_real_time_even_for_a_once_run() {
+    let db = TestDb::new().await;
+    sqlx::query("INSERT INTO articles (url) VALUES ('https://a.example/x')")
+        .execute(db.store.pool())
+        .await
+        .expect("insert");
+    let far = chrono::Utc::now() + chrono::Duration::days(36_500);
+    let claimed =
+        db.store.claim_pending_articles(far, 10, chrono::Duration::minutes(10)).await.expect("claim");
+    assert_eq!(claimed.len(), 1);
+    let lease: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT lease_until FROM articles")
+        .fetch_one(db.store.pool())
+        .await
+        .expect("lease");
+    assert!(
+        lease < chrono::Utc::now() + chrono::Duration::minutes(11),
+        "an interrupted run's claim expires: {lease}"
+    );
+    assert!(
+        db.store
+            .claim_pending_articles(far, 10, chrono::Duration::minutes(10))
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    db.cleanup().await;
+}
