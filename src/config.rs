@@ -96,6 +96,13 @@ pub struct FetchConfig {
     /// Redirects followed before giving up.
     #[serde(default = "default_max_redirects")]
     pub max_redirects: usize,
+    /// Check each site's robots.txt before fetching an article page (feeds are not checked). A
+    /// disallowed page is not fetched; the feed's own text is stored instead.
+    #[serde(default = "default_true")]
+    pub respect_robots_txt: bool,
+    /// Longest `Crawl-delay` honoured, in seconds; longer ones are capped to this.
+    #[serde(default = "default_max_crawl_delay_secs")]
+    pub max_crawl_delay_secs: u64,
 }
 
 fn default_user_agent() -> String {
@@ -119,6 +126,12 @@ fn default_per_host_delay_ms() -> u64 {
 fn default_max_redirects() -> usize {
     5
 }
+fn default_true() -> bool {
+    true
+}
+fn default_max_crawl_delay_secs() -> u64 {
+    30
+}
 
 impl Default for FetchConfig {
     fn default() -> Self {
@@ -131,6 +144,8 @@ impl Default for FetchConfig {
             per_host_concurrency: default_per_host_concurrency(),
             per_host_delay_ms: default_per_host_delay_ms(),
             max_redirects: default_max_redirects(),
+            respect_robots_txt: true,
+            max_crawl_delay_secs: default_max_crawl_delay_secs(),
         }
     }
 }

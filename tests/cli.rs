@@ -98,16 +98,19 @@ fn inspect_prints_an_article_from_a_file_a_directory_and_a_url() {
     let page = std::fs::read("demo/articles/seed-003.html").expect("fixture");
     std::thread::spawn(move || {
         use std::io::{Read, Write};
-        for stream in listener.incoming().take(1).flatten() {
+        // robots.txt (404: no rules) then the page.
+        for stream in listener.incoming().take(2).flatten() {
             let mut stream = stream;
             let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let body: &[u8] = if buf[..n].starts_with(b"GET /robots.txt ") { b"" } else { &page };
+            let status = if body.is_empty() { "404 Not Found" } else { "200 OK" };
             let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                page.len()
+                "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
             );
             let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&page);
+            let _ = stream.write_all(body);
         }
     });
     let url = format!("http://{addr}/a.html");

@@ -394,3 +394,116 @@ async fn other_schemes_are_refused() {
     let url = Url::parse("ftp://example.com/feed.xml").expect("url");
     assert!(matches!(get_url(&f, &url).await, Err(FetchError::UnsupportedScheme { .. })));
 }
+
+/// A site whose robots.txt answer is set by the test, counting what it is asked.
+#[derive(Default)]
+struct Site {
+    robots: std::sync::Mutex<(u16, String)>,
+    robots_hits: AtomicUsize,
+    page_hits: std::sync::Mutex<Vec<(String, Instant)>>,
+}
+
+async fn site(robots_status: u16, robots_txt: &str) -> (Url, Arc<Site>) {
+    let state = Arc::new(Site::default());
+    *state.robots.lock().expect("lock") = (robots_status, robots_txt.to_owned());
+    async fn robots(State(s): State<Arc<Site>>) -> Response {
+        s.robots_hits.fetch_add(1, Ordering::SeqCst);
+        let (code, body) = s.robots.lock().expect("lock").clone();
+        reply(StatusCode::from_u16(code).expect("valid status"), &[], body)
+    }
+    async fn page(State(s): State<Arc<Site>>, Path(path): Path<String>) -> Response {
+        s.page_hits.lock().expect("lock").push((path, Instant::now()));
+        reply(StatusCode::OK, &[], "<html><body><p>page</p></body></html>")
+    }
+    let app = Router::new()
+        .route("/robots.txt", get(robots))
+        .route("/to-private", get(|| async { redirect(StatusCode::FOUND, "/private/landing") }))
+        .route("/{*path}", get(page))
+        .with_state(Arc::clone(&state));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
+    let addr = listener.local_addr().expect("bound address");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("test server runs") });
+    (Url::parse(&format!("http://{addr}/")).expect("server URL"), state)
+}
+
+async fn page(f: &Fetcher, base: &Url, path: &str) -> Result<newsdedup::fetch::Response, FetchError> {
+    let url = base.join(path).expect("url");
+    f.fetch(&Request::new(&url, Kind::Page)).await
+}
+
+fn pages_hit(s: &Site) -> Vec<String> {
+    s.page_hits.lock().expect("lock").iter().map(|(p, _)| p.clone()).collect()
+}
+
+#[tokio::test]
+async fn robots_txt_is_obeyed_for_pages_and_cached() {
+    let (base, s) = site(200, "User-agent: *\nDisallow: /private/\n").await;
+    let f = Fetcher::new(&config(true)).expect("client builds");
+    page(&f, &base, "news/a").await.expect("allowed page");
+    let e = page(&f, &base, "private/b").await.expect_err("disallowed page");
+    assert!(matches!(e, FetchError::RobotsDisallowed { .. }), "{e:?}");
+    assert!(!e.is_retriable());
+    assert!(e.to_string().contains("/private/b") && e.to_string().contains("robots.txt"), "{e}");
+    // A redirect into a disallowed path is refused at that hop.
+    let e = page(&f, &base, "to-private").await.expect_err("redirect target disallowed");
+    assert!(matches!(e, FetchError::RobotsDisallowed { .. }), "{e:?}");
+    // Feeds are configured by the user and not subject to robots.txt.
+    let feed = base.join("private/feed.xml").expect("url");
+    f.fetch(&Request::new(&feed, Kind::Feed)).await.expect("feeds are not checked");
+    assert_eq!(pages_hit(&s), ["news/a", "private/feed.xml"]);
+    assert_eq!(s.robots_hits.load(Ordering::SeqCst), 1, "one robots.txt fetch per origin");
+
+    // Switched off, the same page is fetched.
+    let lax =
+        Fetcher::new(&FetchConfig { respect_robots_txt: false, ..config(true) }).expect("client builds");
+    page(&lax, &base, "private/b").await.expect("robots.txt ignored when switched off");
+}
+
+#[tokio::test]
+async fn our_own_robots_group_wins() {
+    // The test user agent's product token is `newsdedup-test`.
+    let (base, s) = site(200, "User-agent: *\nAllow: /\n\nUser-agent: newsdedup-test\nDisallow: /\n").await;
+    let f = Fetcher::new(&config(true)).expect("client builds");
+    let e = page(&f, &base, "news/a").await.expect_err("our group disallows everything");
+    assert!(matches!(e, FetchError::RobotsDisallowed { .. }), "{e:?}");
+    assert!(pages_hit(&s).is_empty());
+}
+
+#[tokio::test]
+async fn missing_robots_txt_allows_and_unreachable_refuses_for_now() {
+    let (base, s) = site(404, "").await;
+    let f = Fetcher::new(&config(true)).expect("client builds");
+    page(&f, &base, "news/a").await.expect("no robots.txt: allowed");
+
+    let (base, s2) = site(503, "busy").await;
+    let e = page(&f, &base, "news/a").await.expect_err("robots.txt unreachable");
+    assert!(matches!(e, FetchError::RobotsUnavailable { .. }), "{e:?}");
+    assert!(e.is_retriable(), "the page is tried again later: {e}");
+    assert!(e.to_string().contains("503"), "{e}");
+    assert!(pages_hit(&s2).is_empty());
+    // The failure is remembered for a while instead of asked again for every page.
+    page(&f, &base, "news/b").await.expect_err("still unreachable");
+    assert_eq!(s2.robots_hits.load(Ordering::SeqCst), 1);
+    assert_eq!(pages_hit(&s), ["news/a"]);
+}
+
+#[tokio::test]
+async fn crawl_delay_spaces_page_requests_up_to_the_cap() {
+    let (base, s) = site(200, "User-agent: *\nCrawl-delay: 1\n").await;
+    let f = Fetcher::new(&config(true)).expect("client builds");
+    page(&f, &base, "a").await.expect("allowed");
+    page(&f, &base, "b").await.expect("allowed");
+    let gap = {
+        let hits = s.page_hits.lock().expect("lock");
+        hits[1].1 - hits[0].1
+    };
+    assert!(gap >= Duration::from_millis(950), "Crawl-delay: 1 honoured, gap {gap:?}");
+
+    let (base, s) = site(200, "User-agent: *\nCrawl-delay: 1\n").await;
+    let capped =
+        Fetcher::new(&FetchConfig { max_crawl_delay_secs: 0, ..config(true) }).expect("client builds");
+    page(&capped, &base, "a").await.expect("allowed");
+    page(&capped, &base, "b").await.expect("allowed");
+    let hits = s.page_hits.lock().expect("lock");
+    assert!(hits[1].1 - hits[0].1 < Duration::from_millis(900), "capped to 0 s");
+}

@@ -58,6 +58,16 @@ pub enum FetchError {
     },
     #[error("cannot build the HTTP client")]
     Client(#[source] reqwest::Error),
+    #[error("{url}: disallowed by {robots_url} (set fetch.respect_robots_txt = false to ignore it)")]
+    RobotsDisallowed { url: String, robots_url: String },
+    #[error("{url}: not fetched because {robots_url} is unreachable: {reason}")]
+    RobotsUnavailable {
+        url: String,
+        robots_url: String,
+        reason: String,
+        retriable: bool,
+        retry_after: Option<Duration>,
+    },
 }
 
 impl FetchError {
@@ -72,6 +82,7 @@ impl FetchError {
             | FetchError::Body { .. } => true,
             // 408 Request Timeout, 425 Too Early, 429 Too Many Requests and all 5xx are transient.
             FetchError::Status { code, .. } => matches!(code, 408 | 425 | 429 | 500..=599),
+            FetchError::RobotsUnavailable { retriable, .. } => *retriable,
             FetchError::Io { source, .. } => !matches!(
                 source.kind(),
                 std::io::ErrorKind::NotFound
@@ -86,14 +97,17 @@ impl FetchError {
             | FetchError::TooManyRedirects { .. }
             | FetchError::RedirectLoop { .. }
             | FetchError::BadRedirect { .. }
-            | FetchError::Client(_) => false,
+            | FetchError::Client(_)
+            | FetchError::RobotsDisallowed { .. } => false,
         }
     }
 
     /// The wait the server asked for with `Retry-After` (on 429 and 503), if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            FetchError::Status { retry_after, .. } => *retry_after,
+            FetchError::Status { retry_after, .. } | FetchError::RobotsUnavailable { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
         }
     }
@@ -129,6 +143,18 @@ impl FetchError {
             FetchError::Body { url: url.to_string(), source: err }
         }
     }
+}
+
+/// The error with its causes, as one line.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! - [`canonical`]: URL canonicalisation (tracking parameters stripped) and the outlet identity.
 //! - `address`: the non-public address check and the DNS resolver that applies it.
 //! - `politeness`: the per-host concurrency and delay limits.
+//! - `robots`: robots.txt for article pages, cached per origin, with `Crawl-delay`.
 //! - `headers`: `Retry-After`, `Cache-Control` and `Expires` parsing.
 //!
 //! Redirects are followed here rather than by reqwest so that every hop goes through the same scheme,
@@ -17,14 +18,19 @@ mod error;
 mod file;
 mod headers;
 mod politeness;
+mod robots;
 
 pub use address::is_non_public;
 pub use canonical::{canonicalize, source_host};
 pub use error::FetchError;
+pub(crate) use error::error_chain;
 
 use politeness::Politeness;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
+use robots::{RobotsCache, Verdict};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
@@ -34,7 +40,10 @@ use url::Url;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Feed,
+    /// An article page: subject to robots.txt.
     Page,
+    /// A robots.txt file.
+    Robots,
 }
 
 impl Kind {
@@ -45,6 +54,7 @@ impl Kind {
                  application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
             }
             Kind::Page => "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+            Kind::Robots => "text/plain, */*;q=0.5",
         }
     }
 }
@@ -106,6 +116,9 @@ struct Inner {
     max_body_bytes: u64,
     timeout: Duration,
     max_redirects: usize,
+    /// `None` when `respect_robots_txt` is off.
+    robots: Option<RobotsCache>,
+    max_crawl_delay: Duration,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -146,6 +159,8 @@ impl Fetcher {
                 max_body_bytes: cfg.max_body_bytes.get(),
                 timeout,
                 max_redirects: cfg.max_redirects,
+                robots: cfg.respect_robots_txt.then(|| RobotsCache::new(&cfg.user_agent)),
+                max_crawl_delay: Duration::from_secs(cfg.max_crawl_delay_secs),
             }),
         })
     }
@@ -174,7 +189,18 @@ impl Fetcher {
         let mut spent = Duration::ZERO;
         loop {
             let host = self.check_target(&url)?;
-            let _permit = inner.politeness.acquire(&host).await;
+            // Every hop of a page is checked: a redirect may lead to another site with its own rules.
+            let crawl_delay = match (&inner.robots, req.kind) {
+                (Some(robots), Kind::Page) => match robots.check(&url, |r| self.fetch_robots(r)).await? {
+                    Verdict::Allowed { crawl_delay } => crawl_delay.map(|d| d.min(inner.max_crawl_delay)),
+                    Verdict::Disallowed => {
+                        let robots_url = robots::robots_url(&url).map(String::from).unwrap_or_default();
+                        return Err(FetchError::RobotsDisallowed { url: url.to_string(), robots_url });
+                    }
+                },
+                _ => None,
+            };
+            let _permit = inner.politeness.acquire(&host, crawl_delay).await;
             let started = Instant::now();
             let remaining = inner.timeout.saturating_sub(spent);
             let hop = tokio::time::timeout(remaining, self.hop(&url, req)).await;
@@ -214,6 +240,18 @@ impl Fetcher {
                 }
             }
         }
+    }
+
+    /// Reads a robots.txt through the same checks and limits as any request. Boxed because it recurses
+    /// into [`Fetcher::fetch_http`] (once: a robots.txt request is never itself checked).
+    fn fetch_robots(
+        &self,
+        url: Url,
+    ) -> Pin<Box<dyn Future<Output = Result<bytes::Bytes, FetchError>> + Send + '_>> {
+        Box::pin(async move {
+            let req = Request::new(&url, Kind::Robots);
+            self.fetch_http(&req).await.map(|resp| resp.body)
+        })
     }
 
     /// Checks a hop's target before connecting: HTTP(S) only, a host, and no non-public IP literal

@@ -67,7 +67,9 @@ impl Politeness {
     }
 
     /// Waits until a request to `host` may start and returns the permit to hold while it runs.
-    pub(crate) async fn acquire(self: &Arc<Self>, host: &str) -> HostPermit {
+    /// `min_delay` (a site's `Crawl-delay`) lengthens the gap before the next request when it exceeds
+    /// the configured one.
+    pub(crate) async fn acquire(self: &Arc<Self>, host: &str, min_delay: Option<Duration>) -> HostPermit {
         let semaphore = {
             let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
             if slots.len() > SWEEP_ABOVE {
@@ -90,7 +92,7 @@ impl Politeness {
             match slots.get_mut(host) {
                 Some(slot) => {
                     let start = slot.next_start.max(now);
-                    slot.next_start = start + self.delay;
+                    slot.next_start = start + self.delay.max(min_delay.unwrap_or_default());
                     start
                 }
                 None => now,
@@ -116,25 +118,25 @@ mod tests {
         let t0 = Instant::now();
         let mut starts = Vec::new();
         for _ in 0..3 {
-            let _permit = p.acquire("example.org").await;
+            let _permit = p.acquire("example.org", None).await;
             starts.push(Instant::now() - t0);
         }
         assert_eq!(starts, [Duration::ZERO, Duration::from_millis(500), Duration::from_millis(1000)]);
         // Another host is not delayed by the first one.
         let before = Instant::now();
-        let _other = p.acquire("example.net").await;
+        let _other = p.acquire("example.net", None).await;
         assert_eq!(Instant::now(), before);
     }
 
     #[tokio::test(start_paused = true)]
     async fn limits_requests_in_flight() {
         let p = Politeness::new(2, Duration::ZERO);
-        let a = p.acquire("h").await;
-        let _b = p.acquire("h").await;
-        let third = tokio::time::timeout(Duration::from_secs(5), p.acquire("h")).await;
+        let a = p.acquire("h", None).await;
+        let _b = p.acquire("h", None).await;
+        let third = tokio::time::timeout(Duration::from_secs(5), p.acquire("h", None)).await;
         assert!(third.is_err(), "a third request must wait while two are in flight");
         drop(a);
-        let third = tokio::time::timeout(Duration::from_secs(5), p.acquire("h")).await;
+        let third = tokio::time::timeout(Duration::from_secs(5), p.acquire("h", None)).await;
         assert!(third.is_ok());
     }
 
@@ -142,18 +144,18 @@ mod tests {
     async fn forgets_idle_hosts() {
         let p = Politeness::new(1, Duration::from_millis(100));
         for i in 0..1000 {
-            drop(p.acquire(&format!("host{i}.example")).await);
+            drop(p.acquire(&format!("host{i}.example"), None).await);
         }
         tokio::time::advance(Duration::from_millis(200)).await;
-        drop(p.acquire("last.example").await);
+        drop(p.acquire("last.example", None).await);
         assert!(p.tracked_hosts() <= SWEEP_ABOVE + 1, "tracked {}", p.tracked_hosts());
     }
 
     #[tokio::test(start_paused = true)]
     async fn cancelled_waiter_does_not_leak_its_slot() {
         let p = Politeness::new(1, Duration::ZERO);
-        let held = p.acquire("h").await;
-        let waiting = tokio::time::timeout(Duration::from_millis(10), p.acquire("h")).await;
+        let held = p.acquire("h", None).await;
+        let waiting = tokio::time::timeout(Duration::from_millis(10), p.acquire("h", None)).await;
         assert!(waiting.is_err());
         drop(held);
         assert_eq!(p.tracked_hosts(), 0);

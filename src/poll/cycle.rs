@@ -5,6 +5,7 @@
 use super::parse::{self, ParsedFeed};
 use super::schedule::{self, Bounds, FeedTiming, PollResult};
 use crate::config::{Feed, PollConfig};
+pub(crate) use crate::fetch::error_chain;
 use crate::fetch::{self, Fetcher, Kind, Request};
 use crate::store::feeds::{DueFeed, NewEntry, PollSuccess};
 use crate::store::{Store, StoreError, text_safe};
@@ -230,16 +231,4 @@ fn entry_digest(e: &parse::Entry) -> i64 {
         h.update(&date.map_or(0, |d| d.timestamp()).to_le_bytes());
     }
     h.digest() as i64
-}
-
-/// The error with its causes, as one line.
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

@@ -215,3 +215,27 @@ async fn the_same_article_from_two_feeds_or_two_urls_is_stored_once() {
     assert_eq!(entries, 2, "both feeds' entries lead to the one stored article");
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn pages_disallowed_by_robots_txt_are_not_fetched_and_use_the_feed_text() {
+    let server = TestServer::start().await;
+    server.set_body("/robots.txt", "User-agent: *\nDisallow: /articles/seed-003\n".to_owned());
+    let db = TestDb::new().await;
+    let app = App::with_store(settings(&server, &["/atom.xml"]), db.store.clone()).await.expect("app");
+    let report = app.run_once().await.expect("cycle");
+
+    assert_eq!(server.hits("/articles/seed-003.html").0, 0, "disallowed page never requested");
+    assert_eq!(server.hits("/robots.txt").0, 1, "robots.txt read once for the host");
+    let methods: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT url, extraction_method FROM story_articles ORDER BY url")
+            .fetch_all(db.store.pool())
+            .await
+            .expect("rows");
+    assert_eq!(methods.len(), report.articles_stored, "every entry stored: {report:?}");
+    assert!(methods.iter().any(|(u, _)| u.ends_with("/seed-003.html")), "{methods:?}");
+    for (url, method) in &methods {
+        let fell_back = method.as_deref() == Some("feed-fallback");
+        assert_eq!(fell_back, url.ends_with("/seed-003.html"), "{url}: {method:?}");
+    }
+    db.cleanup().await;
+}
