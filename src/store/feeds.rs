@@ -7,6 +7,10 @@ use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
+/// First key of the per-feed advisory lock (two-key form, a key space apart from the one-key locks
+/// used for clustering and by sqlx migrations); "ndfe" in ASCII.
+const FEED_LOCK_CLASS: i32 = 0x6e64_6665;
+
 /// A feed due for polling, as claimed.
 #[derive(Debug, Clone)]
 pub struct DueFeed {
@@ -135,6 +139,14 @@ impl Store {
         outcome: &PollSuccess,
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // Two replicas may record one feed's poll at once (a lease that ran out mid-poll). Entries
+        // without links have no unique column to conflict on, so the feed's writers take turns; the
+        // second then finds the first's entries already recorded.
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(FEED_LOCK_CLASS)
+            .bind((feed_id % i64::from(i32::MAX)) as i32)
+            .execute(&mut *tx)
+            .await?;
         let mut new_articles = 0;
         // One insertion order for every feed (by URL), so two feeds carrying the same new articles
         // cannot deadlock on each other's rows.

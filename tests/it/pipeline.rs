@@ -239,3 +239,47 @@ async fn pages_disallowed_by_robots_txt_are_not_fetched_and_use_the_feed_text() 
     }
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn two_replicas_recording_one_poll_store_each_entry_once() {
+    use newsdedup::store::feeds::{NewEntry, PollSuccess};
+    let db = TestDb::new().await;
+    let ids = db.store.sync_feeds(&[("https://example.com/feed.xml".into(), None)]).await.expect("feed");
+    let feed_id = ids[0].1;
+    let success = PollSuccess { next_check_at: chrono::Utc::now(), ..PollSuccess::default() };
+    // A lease that ran out mid-poll lets two replicas record the same poll at once. Entries without
+    // links are keyed by a digest, so only the feed's own entry keys can tell them apart.
+    let (rounds, per_round) = (5, 40);
+    let mut new_articles = 0;
+    for round in 0..rounds {
+        let entries: Vec<NewEntry> = (0..per_round)
+            .map(|i| {
+                let n = round * per_round + i;
+                NewEntry {
+                    entry_key: format!("hash:{n:032x}"),
+                    url: (i % 4 == 0).then(|| format!("https://example.com/a/{n}")),
+                    title: Some(format!("Entry {n}")),
+                    content: Some(format!("Text of entry {n}")),
+                    published_at: None,
+                    allow_file: false,
+                    content_hash: n,
+                }
+            })
+            .collect();
+        let (a, b) = tokio::join!(
+            db.store.record_poll_success(feed_id, &entries, &success),
+            db.store.record_poll_success(feed_id, &entries, &success)
+        );
+        new_articles += a.expect("first replica") + b.expect("second replica");
+    }
+    let expected = rounds * per_round;
+    assert_eq!(new_articles, expected as u64, "each entry counted as new once");
+    let articles: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM articles").fetch_one(db.store.pool()).await.expect("count");
+    let linked: i64 = sqlx::query_scalar("SELECT count(DISTINCT article_id) FROM feed_entries")
+        .fetch_one(db.store.pool())
+        .await
+        .expect("count");
+    assert_eq!((articles, linked), (expected, expected), "no orphaned or doubled article");
+    db.cleanup().await;
+}
