@@ -228,9 +228,33 @@ async fn error_statuses() {
     assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
     assert!(e.is_retriable());
 
+    // A fresh client: the 429 above put this host in a cool-down.
+    let f = Fetcher::new(&config(true)).expect("client builds");
     let e = get_url(&f, &base.join("503").expect("url")).await.expect_err("503 is an error");
     let wait = e.retry_after().expect("HTTP-date Retry-After is parsed");
     assert!((Duration::from_secs(115)..=Duration::from_secs(120)).contains(&wait), "{wait:?}");
+}
+
+#[tokio::test]
+async fn a_host_that_asks_to_slow_down_is_left_alone() {
+    let (base, counters) = server().await;
+    let f = Fetcher::new(&config(true)).expect("client builds");
+    get_url(&f, &base.join("404").expect("url")).await.expect_err("404");
+    get_url(&f, &base.join("counted").expect("url")).await.expect("a 404 does not cool the host down");
+    get_url(&f, &base.join("429").expect("url")).await.expect_err("429");
+    // Every other URL on the host now waits out the Retry-After (7 s) without a request being sent.
+    for path in ["counted", "landing"] {
+        let e = get_url(&f, &base.join(path).expect("url")).await.expect_err("cooling down");
+        assert!(matches!(e, FetchError::HostCoolingDown { .. }), "{e:?}");
+        assert!(e.is_retriable());
+        let left = e.retry_after().expect("says how long");
+        assert!(left <= Duration::from_secs(7) && left >= Duration::from_secs(5), "{left:?}");
+        assert!(e.to_string().contains("slow down"), "{e}");
+    }
+    assert_eq!(counters.hits.load(Ordering::SeqCst), 1, "nothing reached the host while cooling down");
+    // Other hosts are not affected: `localhost` is a different host key for the same server.
+    let other = Url::parse(&base.as_str().replace("127.0.0.1", "localhost")).expect("url");
+    get_url(&f, &other.join("counted").expect("url")).await.expect("another host is not held back");
 }
 
 #[tokio::test]

@@ -60,6 +60,8 @@ pub enum FetchError {
     Client(#[source] reqwest::Error),
     #[error("{url}: disallowed by {robots_url} (set fetch.respect_robots_txt = false to ignore it)")]
     RobotsDisallowed { url: String, robots_url: String },
+    #[error("{url}: not fetched because {host} asked us to slow down; {}s of its cool-down left", retry_after.as_secs())]
+    HostCoolingDown { url: String, host: String, retry_after: Duration },
     #[error("{url}: not fetched because {robots_url} is unreachable: {reason}")]
     RobotsUnavailable {
         url: String,
@@ -83,6 +85,7 @@ impl FetchError {
             // 408 Request Timeout, 425 Too Early, 429 Too Many Requests and all 5xx are transient.
             FetchError::Status { code, .. } => matches!(code, 408 | 425 | 429 | 500..=599),
             FetchError::RobotsUnavailable { retriable, .. } => *retriable,
+            FetchError::HostCoolingDown { .. } => true,
             FetchError::Io { source, .. } => !matches!(
                 source.kind(),
                 std::io::ErrorKind::NotFound
@@ -108,6 +111,7 @@ impl FetchError {
             FetchError::Status { retry_after, .. } | FetchError::RobotsUnavailable { retry_after, .. } => {
                 *retry_after
             }
+            FetchError::HostCoolingDown { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }

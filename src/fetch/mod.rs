@@ -189,6 +189,9 @@ impl Fetcher {
         let mut spent = Duration::ZERO;
         loop {
             let host = self.check_target(&url)?;
+            if let Some(retry_after) = inner.politeness.cooling(&host) {
+                return Err(FetchError::HostCoolingDown { url: url.to_string(), host, retry_after });
+            }
             // Every hop of a page is checked: a redirect may lead to another site with its own rules.
             let crawl_delay = match (&inner.robots, req.kind) {
                 (Some(robots), Kind::Page) => match robots.check(&url, |r| self.fetch_robots(r)).await? {
@@ -205,8 +208,17 @@ impl Fetcher {
             let remaining = inner.timeout.saturating_sub(spent);
             let hop = tokio::time::timeout(remaining, self.hop(&url, req)).await;
             spent += started.elapsed();
-            let hop =
-                hop.map_err(|_| FetchError::Timeout { url: url.to_string(), after: inner.timeout })??;
+            let hop = hop.map_err(|_| FetchError::Timeout { url: url.to_string(), after: inner.timeout })?;
+            let hop = match hop {
+                Ok(hop) => hop,
+                Err(e) => {
+                    if let Some(wait) = host_cool_down(&e) {
+                        tracing::warn!(%host, wait_secs = wait.as_secs(), "host asked us to slow down; holding its requests back");
+                        inner.politeness.cool_down(&host, wait);
+                    }
+                    return Err(e);
+                }
+            };
             match hop {
                 Hop::Done(mut response) => {
                     response.final_url = url;
@@ -340,6 +352,21 @@ impl Fetcher {
         let mut response = response_meta(url, &headers);
         response.body = body.freeze();
         Ok(Hop::Done(Box::new(response)))
+    }
+}
+
+/// A 429 without `Retry-After` still means "slower": the host is left alone this long.
+const DEFAULT_429_COOLDOWN: Duration = Duration::from_secs(60);
+
+/// How long a failed request's host should be left alone: a 429 always (it is about the client, not
+/// the page), a 503 only when it says for how long (a bare 503 may concern one page).
+fn host_cool_down(e: &FetchError) -> Option<Duration> {
+    match e {
+        FetchError::Status { code: 429, retry_after, .. } => {
+            Some(retry_after.unwrap_or(DEFAULT_429_COOLDOWN))
+        }
+        FetchError::Status { code: 503, retry_after: Some(wait), .. } => Some(*wait),
+        _ => None,
     }
 }
 

@@ -1,5 +1,6 @@
-//! Per-host politeness: at most `per_host_concurrency` requests in flight to one host, and at least
-//! `per_host_delay` between the starts of two requests to it.
+//! Per-host politeness: at most `per_host_concurrency` requests in flight to one host, at least
+//! `per_host_delay` between the starts of two requests to it, and no request at all while the host is
+//! cooling down after asking us to slow down (429, or 503 with `Retry-After`).
 //!
 //! Each host gets a slot holding a semaphore and the earliest time the next request may start. A request
 //! *reserves* its start time under the lock (so concurrent callers queue up one delay apart instead of
@@ -28,7 +29,13 @@ pub(crate) struct Politeness {
     concurrency: usize,
     delay: Duration,
     slots: Mutex<HashMap<String, Slot>>,
+    /// Host → when it may be asked again. Kept apart from `slots` so a cooling host costs no semaphore.
+    cooldowns: Mutex<HashMap<String, Instant>>,
 }
+
+/// Longest cool-down a `Retry-After` can impose on a whole host; the request that got it honours its
+/// own `Retry-After` separately (feeds and pages reschedule themselves).
+pub(crate) const MAX_COOLDOWN: Duration = Duration::from_secs(3600);
 
 /// Held for the duration of one request to one host; releases the concurrency permit on drop.
 #[derive(Debug)]
@@ -63,7 +70,38 @@ const SWEEP_ABOVE: usize = 256;
 
 impl Politeness {
     pub(crate) fn new(concurrency: usize, delay: Duration) -> Arc<Politeness> {
-        Arc::new(Politeness { concurrency: concurrency.max(1), delay, slots: Mutex::new(HashMap::new()) })
+        Arc::new(Politeness {
+            concurrency: concurrency.max(1),
+            delay,
+            slots: Mutex::new(HashMap::new()),
+            cooldowns: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Holds every request to `host` back for `wait` (capped at [`MAX_COOLDOWN`]); an existing longer
+    /// cool-down is kept.
+    pub(crate) fn cool_down(&self, host: &str, wait: Duration) {
+        let until = Instant::now() + wait.min(MAX_COOLDOWN);
+        let mut cooldowns = self.cooldowns.lock().unwrap_or_else(PoisonError::into_inner);
+        if cooldowns.len() > SWEEP_ABOVE {
+            let now = Instant::now();
+            cooldowns.retain(|_, t| *t > now);
+        }
+        let entry = cooldowns.entry(host.to_owned()).or_insert(until);
+        *entry = (*entry).max(until);
+    }
+
+    /// How long `host` is still cooling down, if it is.
+    pub(crate) fn cooling(&self, host: &str) -> Option<Duration> {
+        let mut cooldowns = self.cooldowns.lock().unwrap_or_else(PoisonError::into_inner);
+        let until = *cooldowns.get(host)?;
+        let now = Instant::now();
+        if until > now {
+            Some(until - now)
+        } else {
+            cooldowns.remove(host);
+            None
+        }
     }
 
     /// Waits until a request to `host` may start and returns the permit to hold while it runs.
@@ -138,6 +176,20 @@ mod tests {
         drop(a);
         let third = tokio::time::timeout(Duration::from_secs(5), p.acquire("h", None)).await;
         assert!(third.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cool_downs_expire_are_capped_and_never_shortened() {
+        let p = Politeness::new(1, Duration::ZERO);
+        assert_eq!(p.cooling("h"), None);
+        p.cool_down("h", Duration::from_secs(30));
+        p.cool_down("h", Duration::from_secs(5));
+        assert_eq!(p.cooling("h"), Some(Duration::from_secs(30)), "a shorter request does not shorten it");
+        assert_eq!(p.cooling("other"), None);
+        tokio::time::advance(Duration::from_secs(31)).await;
+        assert_eq!(p.cooling("h"), None);
+        p.cool_down("h", Duration::from_secs(10 * 3600));
+        assert_eq!(p.cooling("h"), Some(MAX_COOLDOWN));
     }
 
     #[tokio::test(start_paused = true)]
