@@ -27,6 +27,9 @@ pub enum AppError {
     Listen { addr: String, source: std::io::Error },
 }
 
+/// Articles claimed at a time by a `--once` run.
+const ONCE_BATCH: i64 = 32;
+
 /// Totals of a `--once` run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OnceSummary {
@@ -103,9 +106,14 @@ impl App {
                 PollReport::Failed { .. } => summary.feeds_failed += 1,
             }
         }
+        // A batch may be all one host, fetched one page after another, each waiting out a timeout and
+        // a Crawl-delay: the lease covers that worst case so no running replica claims them meanwhile.
+        let fetch = &self.settings.fetch;
+        let per_page = fetch.timeout_secs.get() + fetch.max_crawl_delay_secs + fetch.per_host_delay_ms / 1000;
+        let lease_secs = (ONCE_BATCH as u64).saturating_mul(per_page).clamp(600, 86_400);
+        let lease = chrono::Duration::seconds(i64::try_from(lease_secs).unwrap_or(86_400));
         loop {
-            let batch =
-                self.store.claim_pending_articles(far_future, 64, chrono::Duration::minutes(10)).await?;
+            let batch = self.store.claim_pending_articles(far_future, ONCE_BATCH, lease).await?;
             if batch.is_empty() {
                 break;
             }

@@ -425,6 +425,8 @@ struct Site {
     robots: std::sync::Mutex<(u16, String)>,
     robots_hits: AtomicUsize,
     page_hits: std::sync::Mutex<Vec<(String, Instant)>>,
+    /// Where `/away` redirects to.
+    away: std::sync::Mutex<String>,
 }
 
 async fn site(robots_status: u16, robots_txt: &str) -> (Url, Arc<Site>) {
@@ -442,6 +444,13 @@ async fn site(robots_status: u16, robots_txt: &str) -> (Url, Arc<Site>) {
     let app = Router::new()
         .route("/robots.txt", get(robots))
         .route("/to-private", get(|| async { redirect(StatusCode::FOUND, "/private/landing") }))
+        .route(
+            "/away",
+            get(|State(s): State<Arc<Site>>| async move {
+                let to = s.away.lock().expect("lock").clone();
+                redirect(StatusCode::FOUND, &to)
+            }),
+        )
         .route("/{*path}", get(page))
         .with_state(Arc::clone(&state));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
@@ -513,21 +522,60 @@ async fn missing_robots_txt_allows_and_unreachable_refuses_for_now() {
 
 #[tokio::test]
 async fn crawl_delay_spaces_page_requests_up_to_the_cap() {
-    let (base, s) = site(200, "User-agent: *\nCrawl-delay: 1\n").await;
+    // Timed on the client: the second page request cannot start within 1 s of the first one.
+    let (base, _) = site(200, "User-agent: *\nCrawl-delay: 1\n").await;
     let f = Fetcher::new(&config(true)).expect("client builds");
     page(&f, &base, "a").await.expect("allowed");
+    let started = Instant::now();
     page(&f, &base, "b").await.expect("allowed");
-    let gap = {
-        let hits = s.page_hits.lock().expect("lock");
-        hits[1].1 - hits[0].1
-    };
-    assert!(gap >= Duration::from_millis(950), "Crawl-delay: 1 honoured, gap {gap:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "Crawl-delay: 1 honoured: {:?}",
+        started.elapsed()
+    );
 
-    let (base, s) = site(200, "User-agent: *\nCrawl-delay: 1\n").await;
+    let (base, _) = site(200, "User-agent: *\nCrawl-delay: 1\n").await;
     let capped =
         Fetcher::new(&FetchConfig { max_crawl_delay_secs: 0, ..config(true) }).expect("client builds");
     page(&capped, &base, "a").await.expect("allowed");
+    let started = Instant::now();
     page(&capped, &base, "b").await.expect("allowed");
-    let hits = s.page_hits.lock().expect("lock");
-    assert!(hits[1].1 - hits[0].1 < Duration::from_millis(900), "capped to 0 s");
+    assert!(started.elapsed() < Duration::from_millis(900), "capped to 0 s: {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_huge_robots_txt_is_read_up_to_its_first_500_kib() {
+    let mut txt = String::from("User-agent: *\nDisallow: /private/\n");
+    while txt.len() < 3 * 1024 * 1024 {
+        txt.push_str("# a very long comment line in an oversized robots.txt\n");
+    }
+    let (base, s) = site(200, &txt).await;
+    // Larger than the body limit too: read in part, not refused.
+    let f = Fetcher::new(&FetchConfig {
+        max_body_bytes: NonZeroU64::new(1024 * 1024).expect("non-zero"),
+        ..config(true)
+    })
+    .expect("client builds");
+    let e = page(&f, &base, "private/a").await.expect_err("rules in the first 500 KiB apply");
+    assert!(matches!(e, FetchError::RobotsDisallowed { .. }), "{e:?}");
+    page(&f, &base, "news/a").await.expect("allowed");
+    assert_eq!(pages_hit(&s), ["news/a"]);
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_site_follows_that_sites_robots_txt() {
+    let (base, first) = site(404, "").await;
+    let (other, second) = site(200, "User-agent: *\nDisallow: /\n").await;
+    *first.away.lock().expect("lock") = other.join("story").expect("url").to_string();
+    let f = Fetcher::new(&config(true)).expect("client builds");
+    let e = page(&f, &base, "away").await.expect_err("the other site disallows everything");
+    match &e {
+        FetchError::RobotsDisallowed { url, robots_url } => {
+            assert_eq!(url, other.join("story").expect("url").as_str());
+            assert_eq!(robots_url, other.join("robots.txt").expect("url").as_str());
+        }
+        _ => panic!("{e:?}"),
+    }
+    assert!(pages_hit(&second).is_empty());
+    assert_eq!((first.robots_hits.load(Ordering::SeqCst), second.robots_hits.load(Ordering::SeqCst)), (1, 1));
 }

@@ -333,18 +333,27 @@ impl Fetcher {
             });
         }
         let limit = inner.max_body_bytes;
+        // An oversized robots.txt is read up to the part a parser must honour, not refused (RFC 9309
+        // §2.5): refusing it would make its rules "unreachable" and hold the whole site back.
+        let keep_first = (req.kind == Kind::Robots).then_some(robots::MAX_ROBOTS_BYTES);
         let declared = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.into_iter().chain(resp.content_length()).any(|len| len > limit) {
+        if keep_first.is_none() && declared.into_iter().chain(resp.content_length()).any(|len| len > limit) {
             return Err(FetchError::TooLarge { url: url.to_string(), limit });
         }
         let mut body = bytes::BytesMut::new();
         while let Some(chunk) =
             resp.chunk().await.map_err(|e| FetchError::from_body(url, e, inner.timeout))?
         {
-            if (body.len() + chunk.len()) as u64 > limit {
+            if let Some(keep) = keep_first
+                && body.len() + chunk.len() >= keep
+            {
+                body.extend_from_slice(&chunk[..keep - body.len()]);
+                break;
+            }
+            if keep_first.is_none() && (body.len() + chunk.len()) as u64 > limit {
                 return Err(FetchError::TooLarge { url: url.to_string(), limit });
             }
             body.extend_from_slice(&chunk);

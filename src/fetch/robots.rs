@@ -6,7 +6,8 @@
 //!
 //! How each answer to `GET /robots.txt` is read (RFC 9309 §2.3.1):
 //! - 2xx: the rules are parsed (first [`MAX_ROBOTS_BYTES`] only) for our product token, else `*`;
-//! - 4xx other than 429: no rules exist, everything is allowed;
+//! - 4xx other than 429, or a redirect chain that cannot be followed (§2.3.1.2): no rules, everything
+//!   is allowed;
 //! - 429, 5xx, timeouts and network errors: the file is *unreachable*, so nothing may be crawled until
 //!   it can be read. The page fails with a retriable error and is tried again later, which eventually
 //!   falls back to the feed's own text: an entry is never lost because of robots.txt.
@@ -21,16 +22,19 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use texting_robots::Robot;
 use tokio::time::Instant;
-use url::Url;
+use url::{Position, Url};
 
 /// How long a fetched robots.txt is trusted.
 pub(crate) const TTL: Duration = Duration::from_secs(24 * 3600);
 /// How long an unreachable robots.txt is remembered before asking again.
 pub(crate) const UNREACHABLE_TTL: Duration = Duration::from_secs(10 * 60);
-/// RFC 9309 §2.5: parsers must read at least 500 KiB; the rest is ignored.
-const MAX_ROBOTS_BYTES: usize = 512 * 1024;
+/// RFC 9309 §2.5: parsers must read at least 500 KiB; the fetcher stops reading there.
+pub(crate) const MAX_ROBOTS_BYTES: usize = 512 * 1024;
 /// Above this many cached origins, expired ones are swept on the next lookup.
 const SWEEP_ABOVE: usize = 4096;
+/// If sweeping expired entries is not enough, every idle entry is dropped (and fetched again when
+/// needed): memory stays bounded however many sites the feeds link to.
+const MAX_ORIGINS: usize = 16_384;
 
 /// What robots.txt says about one URL.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,6 +68,11 @@ impl Rules {
             Err(FetchError::Status { code, .. }) if (400..500).contains(&code) && code != 429 => {
                 Rules::AllowAll
             }
+            Err(
+                FetchError::TooManyRedirects { .. }
+                | FetchError::RedirectLoop { .. }
+                | FetchError::BadRedirect { .. },
+            ) => Rules::AllowAll,
             Err(e) => Rules::Unreachable {
                 reason: super::error::error_chain(&e),
                 retriable: e.is_retriable(),
@@ -80,10 +89,31 @@ impl Rules {
         } else {
             body
         };
-        match Robot::new(agent, body) {
+        let text = normalize_file(&String::from_utf8_lossy(body));
+        if let Ok(robot) = Robot::new(agent, text.as_bytes()) {
+            return Rules::Parsed(Box::new(robot));
+        }
+        // The parser rejects the whole file over one rule it cannot compile (a pattern too large for
+        // its regex limits). RFC 9309 §2.2: use the rules that can be parsed, so drop the ones that
+        // cannot on their own and keep the rest.
+        let usable: String = text
+            .lines()
+            .filter(|line| {
+                !is_rule_line(line)
+                    || Robot::new("probe", format!("User-agent: *\n{line}\n").as_bytes()).is_ok()
+            })
+            .flat_map(|line| [line, "\n"])
+            .collect();
+        match Robot::new(agent, usable.as_bytes()) {
             Ok(robot) => Rules::Parsed(Box::new(robot)),
-            // The parser accepts nearly anything; what it cannot read holds no rule we could obey.
-            Err(_) => Rules::AllowAll,
+            // Unreadable even so: assume the worst rather than crawl against the site's wishes.
+            Err(e) => match Robot::new(agent, b"User-agent: *\nDisallow: /\n") {
+                Ok(robot) => {
+                    tracing::warn!(error = %e, "robots.txt cannot be parsed; treating it as disallowing everything");
+                    Rules::Parsed(Box::new(robot))
+                }
+                Err(_) => Rules::AllowAll,
+            },
         }
     }
 
@@ -99,7 +129,8 @@ impl Rules {
         match self {
             Rules::AllowAll => Ok(Verdict::Allowed { crawl_delay: None }),
             Rules::Parsed(robot) => {
-                if robot.allowed(url.as_str()) {
+                // Path and query only: a fragment is never sent, so no rule may match on it.
+                if robot.allowed(&normalize_percent(&url[Position::BeforePath..Position::AfterQuery])) {
                     let crawl_delay = robot
                         .delay
                         .filter(|d| d.is_finite() && *d > 0.0)
@@ -163,6 +194,9 @@ impl RobotsCache {
                     Ok(guard) => guard.as_ref().is_some_and(|entry| entry.expires > now),
                     Err(_) => true,
                 });
+                if entries.len() > MAX_ORIGINS {
+                    entries.retain(|_, e| e.try_lock().is_err());
+                }
             }
             Arc::clone(entries.entry(origin).or_default())
         };
@@ -195,6 +229,79 @@ pub(crate) fn robots_url(url: &Url) -> Option<Url> {
     let _ = r.set_username("");
     let _ = r.set_password(None);
     Some(r)
+}
+
+fn is_rule_line(line: &str) -> bool {
+    line.split_once(':').is_some_and(|(key, _)| {
+        let key = key.trim();
+        key.eq_ignore_ascii_case("allow") || key.eq_ignore_ascii_case("disallow")
+    })
+}
+
+/// Rewrites a robots.txt so the parser compares like with like: `User-agent` values are cut to their
+/// product token (`newsdedup/1.0` names the `newsdedup` crawler, as Google's parser reads it), and rule
+/// paths get the same percent-encoding normalisation as the URLs checked against them.
+fn normalize_file(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        match line.split_once(':') {
+            Some((key, value)) if key.trim().eq_ignore_ascii_case("user-agent") => {
+                let value = value.trim();
+                let token: String = value
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*'))
+                    .collect();
+                out.push_str(key);
+                out.push_str(": ");
+                out.push_str(if token.is_empty() { value } else { &token });
+            }
+            Some((key, value)) if is_rule_line(line) => {
+                let (path, comment) = value.split_once('#').map_or((value, None), |(p, c)| (p, Some(c)));
+                out.push_str(key);
+                out.push_str(": ");
+                out.push_str(&normalize_percent(path.trim()));
+                if let Some(c) = comment {
+                    out.push_str(" #");
+                    out.push_str(c);
+                }
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// RFC 3986 §6.2.2 normalisation of percent-escapes: hex digits upper-cased, escapes of unreserved
+/// characters (letters, digits, `-._~`) decoded. `/caf%c3%a9` and `/caf%C3%A9`, or `/%62ar` and `/bar`,
+/// are the same path and must meet the same rule.
+fn normalize_percent(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(&h), Some(&l)) = (bytes.get(i + 1), bytes.get(i + 2))
+            && let (Some(hv), Some(lv)) = (hex(h), hex(l))
+        {
+            let decoded = (hv * 16 + lv) as u8;
+            if decoded.is_ascii_alphanumeric() || matches!(decoded, b'-' | b'.' | b'_' | b'~') {
+                out.push(decoded as char);
+            } else {
+                out.push('%');
+                out.push(h.to_ascii_uppercase() as char);
+                out.push(l.to_ascii_uppercase() as char);
+            }
+            i += 3;
+            continue;
+        }
+        // Safe to slice: `%` is ASCII, so `i` is always at a char boundary here.
+        let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
 }
 
 /// The product token of a User-Agent string: `newsdedup/0.1 (+https://…)` → `newsdedup`.
@@ -281,6 +388,62 @@ mod tests {
         assert_eq!(rules.verdict(&u("https://e.com/a/1"), &robots).expect("parsed"), Verdict::Disallowed);
         // Past the limit: not read.
         assert!(matches!(rules.verdict(&u("https://e.com/b/1"), &robots), Ok(Verdict::Allowed { .. })));
+    }
+
+    fn check(rules: &Rules, url: &str) -> Verdict {
+        let url = u(url);
+        let robots = robots_url(&url).expect("http URL");
+        rules.verdict(&url, &robots).expect("rules were read")
+    }
+
+    #[test]
+    fn one_rule_the_parser_cannot_compile_does_not_void_the_others() {
+        let huge = format!("Disallow: /{}$\n", "*a".repeat(200_000));
+        let txt = format!("User-agent: *\nDisallow: /private/\n{huge}");
+        assert!(Robot::new("x", txt.as_bytes()).is_err(), "the crate rejects the whole file");
+        let rules = Rules::parse("x", txt.as_bytes());
+        assert_eq!(check(&rules, "https://e.com/private/1"), Verdict::Disallowed);
+        assert!(matches!(check(&rules, "https://e.com/public"), Verdict::Allowed { .. }));
+    }
+
+    #[test]
+    fn fragments_never_match_and_queries_do() {
+        let rules = Rules::parse("x", b"User-agent: *\nDisallow: /*.html$\nDisallow: /*?print=\n");
+        assert_eq!(check(&rules, "https://e.com/a.html#comments"), Verdict::Disallowed);
+        assert!(matches!(check(&rules, "https://e.com/a.html?page=2"), Verdict::Allowed { .. }));
+        assert_eq!(check(&rules, "https://e.com/a?print=1"), Verdict::Disallowed);
+    }
+
+    #[test]
+    fn percent_escapes_are_compared_normalised() {
+        assert_eq!(normalize_percent("/caf%c3%a9/%62ar%2f%7e"), "/caf%C3%A9/bar%2F~");
+        assert_eq!(normalize_percent("/100%/%zz/é"), "/100%/%zz/é");
+        let rules = Rules::parse("x", "User-agent: *\nDisallow: /café\nDisallow: /foo/%62ar\n".as_bytes());
+        assert_eq!(check(&rules, "https://e.com/caf%c3%a9"), Verdict::Disallowed);
+        assert_eq!(check(&rules, "https://e.com/caf%C3%A9/x"), Verdict::Disallowed);
+        assert_eq!(check(&rules, "https://e.com/foo/bar"), Verdict::Disallowed);
+        assert_eq!(check(&rules, "https://e.com/foo/%62ar"), Verdict::Disallowed);
+        assert!(matches!(check(&rules, "https://e.com/foo/baz"), Verdict::Allowed { .. }));
+    }
+
+    #[test]
+    fn user_agent_lines_match_on_the_product_token() {
+        let rules = Rules::parse(
+            "newsdedup",
+            b"User-agent: *\nAllow: /\n\nUser-agent: NewsDedup/1.0 (+x)\nDisallow: /\n",
+        );
+        assert_eq!(check(&rules, "https://e.com/a"), Verdict::Disallowed);
+    }
+
+    #[test]
+    fn redirect_trouble_means_no_rules() {
+        for e in [
+            FetchError::TooManyRedirects { url: "u".into(), limit: 5 },
+            FetchError::RedirectLoop { url: "u".into() },
+            FetchError::BadRedirect { url: "u".into(), reason: "r".into() },
+        ] {
+            assert!(matches!(Rules::from_fetch("a", Err(e)), Rules::AllowAll));
+        }
     }
 
     #[tokio::test(start_paused = true)]
