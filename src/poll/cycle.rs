@@ -127,7 +127,7 @@ impl Poller {
         let hints = |outcome| PollResult { outcome, ttl: None, max_age: resp.max_age, expires: resp.expires };
         if resp.not_modified {
             let next = schedule::next_check_at(&hints(schedule::Outcome::NotModified), &timing, bounds, now);
-            self.store.record_poll_not_modified(due.feed_id, next).await?;
+            self.store.record_poll_not_modified(due.feed_id, now, next).await?;
             metrics::counter!(telemetry::FEEDS_POLLED, "outcome" => "not_modified").increment(1);
             tracing::debug!("not modified");
             return Ok(PollReport::NotModified { feed_id: due.feed_id });
@@ -151,6 +151,7 @@ impl Poller {
         let next = schedule::next_check_at(&result, &timing, bounds, now);
         let entries = new_entries(&parsed, allow_file);
         let success = PollSuccess {
+            polled_at: now,
             title: parsed.title.as_deref().map(|t| text_safe(t).into_owned()),
             etag: resp.etag.clone(),
             last_modified: resp.last_modified.clone(),

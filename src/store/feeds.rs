@@ -42,6 +42,9 @@ pub struct NewEntry {
 /// The stored outcome of a successful fetch.
 #[derive(Debug, Clone, Default)]
 pub struct PollSuccess {
+    /// When the fetch started: a poll older than the last one recorded is stale (see
+    /// [`Store::record_poll_success`]).
+    pub polled_at: DateTime<Utc>,
     pub title: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
@@ -147,6 +150,16 @@ impl Store {
             .bind((feed_id % i64::from(i32::MAX)) as i32)
             .execute(&mut *tx)
             .await?;
+        // The other writer may have recorded a newer poll. This one's new entries are still stored
+        // (they may have rolled off the feed since), but its older view of known entries and its
+        // validators and schedule must not overwrite the newer ones.
+        let stale: bool =
+            sqlx::query_scalar("SELECT COALESCE(last_success_at > $2, false) FROM feeds WHERE feed_id = $1")
+                .bind(feed_id)
+                .bind(outcome.polled_at)
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or(false);
         let mut new_articles = 0;
         // One insertion order for every feed (by URL), so two feeds carrying the same new articles
         // cannot deadlock on each other's rows.
@@ -161,7 +174,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some((article_id, hash)) = known {
-                if hash != Some(entry.content_hash) {
+                if hash != Some(entry.content_hash) && !stale {
                     // The publisher changed the entry: re-fetch the article (a first sighting with no
                     // stored digest only records it).
                     sqlx::query(
@@ -268,18 +281,21 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
-            "UPDATE feeds SET title = COALESCE($2, title), etag = $3, last_modified = $4, next_check_at = $5,
-                    last_checked_at = now(), last_success_at = now(), consecutive_failures = 0, last_error = NULL
-             WHERE feed_id = $1",
-        )
-        .bind(feed_id)
-        .bind(&outcome.title)
-        .bind(&outcome.etag)
-        .bind(&outcome.last_modified)
-        .bind(outcome.next_check_at)
-        .execute(&mut *tx)
-        .await?;
+        if !stale {
+            sqlx::query(
+                "UPDATE feeds SET title = COALESCE($2, title), etag = $3, last_modified = $4, next_check_at = $5,
+                        last_checked_at = now(), last_success_at = $6, consecutive_failures = 0, last_error = NULL
+                 WHERE feed_id = $1",
+            )
+            .bind(feed_id)
+            .bind(&outcome.title)
+            .bind(&outcome.etag)
+            .bind(&outcome.last_modified)
+            .bind(outcome.next_check_at)
+            .bind(outcome.polled_at)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(new_articles)
     }
@@ -295,18 +311,23 @@ impl Store {
         Ok(())
     }
 
-    /// Records a 304: nothing changed, only the schedule moves.
+    /// Records a 304 for the poll started at `polled_at`: nothing changed, only the schedule moves
+    /// (unless a newer poll was recorded meanwhile).
     pub async fn record_poll_not_modified(
         &self,
         feed_id: i64,
+        polled_at: DateTime<Utc>,
         next_check_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        // `last_success_at` is always a poll's start time on the poller's clock, so polls compare
+        // with each other and never with the database's clock.
         sqlx::query(
-            "UPDATE feeds SET next_check_at = $2, last_checked_at = now(), last_success_at = now(),
+            "UPDATE feeds SET next_check_at = $3, last_checked_at = now(), last_success_at = $2,
                     consecutive_failures = 0, last_error = NULL
-             WHERE feed_id = $1",
+             WHERE feed_id = $1 AND (last_success_at IS NULL OR last_success_at <= $2)",
         )
         .bind(feed_id)
+        .bind(polled_at)
         .bind(next_check_at)
         .execute(&self.pool)
         .await?;

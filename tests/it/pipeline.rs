@@ -246,7 +246,8 @@ async fn two_replicas_recording_one_poll_store_each_entry_once() {
     let db = TestDb::new().await;
     let ids = db.store.sync_feeds(&[("https://example.com/feed.xml".into(), None)]).await.expect("feed");
     let feed_id = ids[0].1;
-    let success = PollSuccess { next_check_at: chrono::Utc::now(), ..PollSuccess::default() };
+    let now = chrono::Utc::now();
+    let success = PollSuccess { polled_at: now, next_check_at: now, ..PollSuccess::default() };
     // A lease that ran out mid-poll lets two replicas record the same poll at once. Entries without
     // links are keyed by a digest, so only the feed's own entry keys can tell them apart.
     let (rounds, per_round) = (5, 40);
@@ -281,5 +282,58 @@ async fn two_replicas_recording_one_poll_store_each_entry_once() {
         .await
         .expect("count");
     assert_eq!((articles, linked), (expected, expected), "no orphaned or doubled article");
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_stale_poll_recorded_late_adds_its_new_entries_but_not_its_old_view() {
+    use newsdedup::store::feeds::{NewEntry, PollSuccess};
+    let db = TestDb::new().await;
+    let ids = db.store.sync_feeds(&[("https://example.com/feed.xml".into(), None)]).await.expect("feed");
+    let feed_id = ids[0].1;
+    let t0 = chrono::Utc::now();
+    let entry = |n: i64, hash: i64| NewEntry {
+        entry_key: format!("guid-{n}"),
+        url: Some(format!("https://example.com/a/{n}")),
+        title: Some(format!("Entry {n}")),
+        content: Some(format!("Text {n} version {hash}")),
+        published_at: None,
+        allow_file: false,
+        content_hash: hash,
+    };
+    let poll = |secs: i64, etag: &str| PollSuccess {
+        polled_at: t0 + chrono::Duration::seconds(secs),
+        etag: Some(etag.into()),
+        next_check_at: t0 + chrono::Duration::seconds(secs + 900),
+        ..PollSuccess::default()
+    };
+    // The newer poll (started at t0 + 10 s) is recorded first and sees entry 1 in its edited form.
+    db.store.record_poll_success(feed_id, &[entry(1, 100)], &poll(0, "v1")).await.expect("first poll");
+    db.store.record_poll_success(feed_id, &[entry(1, 101)], &poll(10, "v3")).await.expect("newer poll");
+    // A poll started in between (t0 + 5 s) finishes last: it still knows entry 0, which has rolled off.
+    let late = db.store.record_poll_success(feed_id, &[entry(0, 50), entry(1, 100)], &poll(5, "v2")).await;
+    assert_eq!(late.expect("stale poll recorded"), 1, "its unseen entry is still stored");
+
+    let (etag, next): (Option<String>, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as("SELECT etag, next_check_at FROM feeds")
+            .fetch_one(db.store.pool())
+            .await
+            .expect("feed");
+    assert_eq!(etag.as_deref(), Some("v3"), "the newer validators stay");
+    assert_eq!(next.timestamp(), (t0 + chrono::Duration::seconds(910)).timestamp());
+    let hash: i64 = sqlx::query_scalar("SELECT content_hash FROM feed_entries WHERE entry_key = 'guid-1'")
+        .fetch_one(db.store.pool())
+        .await
+        .expect("entry");
+    assert_eq!(hash, 101, "the older view of an entry does not count as an edit");
+    let articles: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM articles").fetch_one(db.store.pool()).await.expect("count");
+    assert_eq!(articles, 2);
+
+    // A stale 304 does not move the schedule either.
+    db.store.record_poll_not_modified(feed_id, t0 + chrono::Duration::seconds(7), t0).await.expect("304");
+    let next: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT next_check_at FROM feeds").fetch_one(db.store.pool()).await.expect("feed");
+    assert_eq!(next.timestamp(), (t0 + chrono::Duration::seconds(910)).timestamp());
     db.cleanup().await;
 }
