@@ -140,10 +140,15 @@ async fn server() -> (Url, Arc<Counters>) {
         .route("/to-file", get(|| async { redirect(StatusCode::FOUND, "file:///etc/passwd") }))
         .route("/counted", get(counted))
         .with_state(Arc::clone(&counters));
+    (serve(app).await, counters)
+}
+
+/// Serves `app` on a free local port; returns its base URL.
+async fn serve(app: Router) -> Url {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
     let addr = listener.local_addr().expect("bound address");
     tokio::spawn(async move { axum::serve(listener, app).await.expect("test server runs") });
-    (Url::parse(&format!("http://{addr}/")).expect("server URL"), counters)
+    Url::parse(&format!("http://{addr}/")).expect("server URL")
 }
 
 fn config(allow_private: bool) -> FetchConfig {
@@ -453,10 +458,7 @@ async fn site(robots_status: u16, robots_txt: &str) -> (Url, Arc<Site>) {
         )
         .route("/{*path}", get(page))
         .with_state(Arc::clone(&state));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
-    let addr = listener.local_addr().expect("bound address");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("test server runs") });
-    (Url::parse(&format!("http://{addr}/")).expect("server URL"), state)
+    (serve(app).await, state)
 }
 
 async fn page(f: &Fetcher, base: &Url, path: &str) -> Result<newsdedup::fetch::Response, FetchError> {
