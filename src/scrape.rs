@@ -151,7 +151,13 @@ impl Scraper {
                     metrics::counter!(telemetry::PAGES_FETCHED, "outcome" => "retry").increment(1);
                     return Ok(Prepared::Done(ScrapeReport::Retry { at, error }));
                 }
-                tracing::warn!(%error, "page fetch failed; using the feed's content");
+                if matches!(e, fetch::FetchError::RobotsDisallowed { .. }) {
+                    // The site's choice, not a fault: a site that disallows crawling would otherwise
+                    // log a warning for every article.
+                    tracing::info!(%error, "page not fetched; using the feed's content");
+                } else {
+                    tracing::warn!(%error, "page fetch failed; using the feed's content");
+                }
                 return self.fall_back(&a, &error).await;
             }
         };
