@@ -1,14 +1,16 @@
-//! Wires the stages together and owns the lifecycle: the poll loop, the scrape workers, the
-//! maintenance job and the HTTP endpoint run as tasks on one [`TaskTracker`] and stop together when the
-//! [`CancellationToken`] fires (SIGTERM/Ctrl-C in `main`).
+//! Wires the stages together and owns the lifecycle: the poll loop, the scrape workers, the story
+//! engine (with the maintenance pass, in whichever replica holds it) and the HTTP endpoint run as
+//! tasks on one [`TaskTracker`] and stop together when the [`CancellationToken`] fires (SIGTERM/Ctrl-C
+//! in `main`).
 
 use crate::config::Settings;
+use crate::engine::{EngineError, Session};
 use crate::fetch::Fetcher;
-use crate::ingest::{Ingestor, Outcome};
 use crate::poll::cycle::{PollReport, Poller};
 use crate::scrape::{ScrapeReport, Scraper};
+use crate::store::articles::Extracted;
 use crate::store::{Store, StoreError};
-use crate::{http, maintenance, telemetry};
+use crate::{engine, http, telemetry};
 use chrono::Utc;
 use futures_util::StreamExt;
 use std::time::Duration;
@@ -22,7 +24,7 @@ pub enum AppError {
     #[error(transparent)]
     Fetch(#[from] crate::fetch::FetchError),
     #[error(transparent)]
-    Ingest(#[from] crate::ingest::IngestError),
+    Engine(#[from] EngineError),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: String, source: std::io::Error },
 }
@@ -40,6 +42,8 @@ pub struct OnceSummary {
     pub articles_stored: usize,
     pub duplicates: usize,
     pub fallbacks_or_failures: usize,
+    /// Stored for the story engine running in another process.
+    pub queued: usize,
     pub stories_total: i64,
     pub articles_total: i64,
 }
@@ -58,7 +62,11 @@ impl std::fmt::Display for OnceSummary {
             self.fallbacks_or_failures,
             self.articles_total,
             self.stories_total
-        )
+        )?;
+        if self.queued > 0 {
+            write!(f, "; {} articles queued for the story engine running in another process", self.queued)?;
+        }
+        Ok(())
     }
 }
 
@@ -84,9 +92,9 @@ impl App {
             settings.feeds.iter().map(|f| (f.url.to_string(), f.name.clone())).collect();
         let feed_ids = store.sync_feeds(&feeds).await?;
         let fetcher = Fetcher::new(&settings.fetch)?;
-        let ingestor = Ingestor::new(store.clone(), &settings.cluster);
         let poller = Poller::new(store.clone(), fetcher.clone(), settings.poll.clone(), &settings.feeds);
-        let scraper = Scraper::new(fetcher, ingestor, settings.scrape.clone(), &settings.feeds, &feed_ids);
+        let scraper =
+            Scraper::new(fetcher, store.clone(), settings.scrape.clone(), &settings.feeds, &feed_ids);
         Ok(App { settings, store, poller, scraper })
     }
 
@@ -94,7 +102,10 @@ impl App {
         &self.store
     }
 
-    /// Polls every configured feed once and processes every pending article, then returns.
+    /// Polls every configured feed once, scrapes every pending article, and clusters everything that
+    /// is ready (all of it together, in the engine's order, so two runs over the same feeds give the
+    /// same stories), then returns. When another process runs the story engine, the articles are
+    /// left ready for it.
     pub async fn run_once(&self) -> Result<OnceSummary, AppError> {
         let mut summary = OnceSummary::default();
         let far_future = Utc::now() + chrono::Duration::days(365 * 100);
@@ -117,28 +128,29 @@ impl App {
             if batch.is_empty() {
                 break;
             }
-            // Pages are fetched concurrently but stored in claim order (oldest publication first), so
-            // the same feeds always give the same stories.
             let mut prepared = futures_util::stream::iter(batch)
                 .map(|a| self.scraper.prepare(a, true))
                 .buffered(self.settings.scrape.workers.get());
             while let Some(p) = prepared.next().await {
                 match self.scraper.commit(p?).await? {
-                    ScrapeReport::Ingested(Outcome::Stored { .. }) => summary.articles_stored += 1,
-                    ScrapeReport::Ingested(Outcome::Duplicate { .. }) => summary.duplicates += 1,
-                    ScrapeReport::Ingested(Outcome::AlreadyStored) => {}
+                    ScrapeReport::Stored(Extracted::Duplicate { .. }) => summary.duplicates += 1,
+                    ScrapeReport::Stored(_) => {}
                     ScrapeReport::Retry { .. } | ScrapeReport::Failed { .. } => {
                         summary.fallbacks_or_failures += 1
                     }
                 }
             }
         }
-        let (stories, articles): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM story_clusters), (SELECT count(*) FROM story_articles)",
-        )
-        .fetch_one(self.store.pool())
-        .await
-        .map_err(StoreError::from)?;
+        match Session::acquire(&self.store, &self.settings.cluster, &self.settings.engine).await? {
+            Some(mut session) => {
+                let decided = session.drain(None).await?;
+                summary.articles_stored = decided.stored();
+                summary.fallbacks_or_failures += decided.failed;
+                session.close().await?;
+            }
+            None => summary.queued = usize::try_from(self.store.ready_count().await?).unwrap_or(usize::MAX),
+        }
+        let (stories, articles) = self.store.totals().await?;
         summary.stories_total = stories;
         summary.articles_total = articles;
         Ok(summary)
@@ -166,7 +178,7 @@ impl App {
         for worker in 0..self.settings.scrape.workers.get() {
             tracker.spawn(scrape_loop(worker, self.store.clone(), self.scraper.clone(), shutdown.clone()));
         }
-        tracker.spawn(maintenance::run(self.store.clone(), self.settings.clone(), shutdown.clone()));
+        tracker.spawn(engine::serve(self.store.clone(), self.settings.clone(), shutdown.clone()));
         tracker.close();
         tracing::info!(feeds = self.settings.feeds.len(), "newsdedup running");
         shutdown.cancelled().await;

@@ -35,6 +35,9 @@ pub struct Config {
     /// Fingerprinting and story clustering.
     #[serde(default)]
     pub cluster: ClusterConfig,
+    /// Where the story engine runs: batches, snapshots, takeover.
+    #[serde(default)]
+    pub engine: EngineConfig,
     /// Health and metrics endpoint.
     #[serde(default)]
     pub http: HttpConfig,
@@ -232,6 +235,51 @@ impl Default for ScrapeConfig {
     }
 }
 
+/// The story engine's process settings. None of them changes a decision (they are not part of
+/// `config_version`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Ready articles the engine decides and writes per batch (one transaction each).
+    #[serde(default = "default_batch_size")]
+    pub batch_size: NonZeroUsize,
+    /// A snapshot of the engine's state is written after this many decisions...
+    #[serde(default = "default_snapshot_every_decisions")]
+    pub snapshot_every_decisions: NonZeroU64,
+    /// ...or after this many seconds with any decision, whichever comes first. A restart replays the
+    /// decisions logged after the newest snapshot.
+    #[serde(default = "default_snapshot_every_secs")]
+    pub snapshot_every_secs: NonZeroU64,
+    /// How often a replica without the engine checks whether it can take it over (the engine runs in
+    /// one process at a time; the others poll and scrape).
+    #[serde(default = "default_takeover_secs")]
+    pub takeover_secs: NonZeroU64,
+}
+
+fn default_batch_size() -> NonZeroUsize {
+    NonZeroUsize::new(512).expect("constant is non-zero")
+}
+fn default_snapshot_every_decisions() -> NonZeroU64 {
+    NonZeroU64::new(50_000).expect("constant is non-zero")
+}
+fn default_snapshot_every_secs() -> NonZeroU64 {
+    NonZeroU64::new(300).expect("constant is non-zero")
+}
+fn default_takeover_secs() -> NonZeroU64 {
+    NonZeroU64::new(5).expect("constant is non-zero")
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: default_batch_size(),
+            snapshot_every_decisions: default_snapshot_every_decisions(),
+            snapshot_every_secs: default_snapshot_every_secs(),
+            takeover_secs: default_takeover_secs(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
@@ -292,6 +340,7 @@ pub struct Settings {
     pub poll: PollConfig,
     pub scrape: ScrapeConfig,
     pub cluster: ClusterConfig,
+    pub engine: EngineConfig,
     pub http: HttpConfig,
     pub feeds: Vec<Feed>,
     /// The file it was read from, for messages.
@@ -405,6 +454,7 @@ impl Settings {
             poll: raw.poll,
             scrape: raw.scrape,
             cluster: raw.cluster,
+            engine: raw.engine,
             http: raw.http,
             feeds,
             source: path.to_path_buf(),

@@ -1,13 +1,25 @@
-//! `newsdedup import FILE.jsonl`: replays archived articles through the real fingerprint → cluster →
-//! store path, in file order, one transaction each. Also the way to backfill history.
+//! `newsdedup import FILE.jsonl`: replays archived articles through the same story engine and batch
+//! writer the service uses, in file order. Also the way to backfill history.
 //!
 //! A line is `{"id","url","source","published","title","body"}` (extra fields ignored, `published`
-//! RFC 3339 or null). Bad lines are reported with their line number and skipped.
+//! RFC 3339 or null). Bad lines are reported with their line number and skipped. A reader thread
+//! parses the file and computes features on every core while the previous batch is stored and
+//! decided. When another process runs the engine (a live service), the records are stored as ready
+//! articles and that engine clusters them.
 
-use crate::ingest::{Content, IngestError, Ingestor, Method, Outcome, Target};
+use crate::article::{Content, Method, Outcome};
+use crate::cluster::{ArticleText, Features};
+use crate::config::{ClusterConfig, EngineConfig};
+use crate::dedup::minhash::Hasher;
+use crate::engine::{EngineError, Prepared, Session};
+use crate::store::articles::{Enqueued, ImportRow};
+use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Debug, Deserialize)]
@@ -41,26 +53,67 @@ pub struct Summary {
     pub duplicates: usize,
     pub reprints: usize,
     pub new_stories: usize,
+    /// Stored for the engine running in another process.
+    pub queued: usize,
     pub rejected: Vec<Rejected>,
     pub seconds: f64,
 }
 
 impl Summary {
     pub fn articles_per_second(&self) -> f64 {
-        if self.seconds > 0.0 { self.stored as f64 / self.seconds } else { 0.0 }
+        if self.seconds > 0.0 { (self.stored + self.queued) as f64 / self.seconds } else { 0.0 }
+    }
+
+    fn count(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Stored { method, .. } => {
+                self.stored += 1;
+                match method {
+                    Method::Seed => self.new_stories += 1,
+                    Method::Reprint => self.reprints += 1,
+                    Method::Story => {}
+                }
+            }
+            Outcome::Duplicate { .. } => self.duplicates += 1,
+            Outcome::AlreadyStored => self.already_stored += 1,
+            Outcome::Queued { .. } => self.queued += 1,
+        }
     }
 }
 
-/// A parsed, importable line.
-#[derive(Debug, Clone)]
-pub struct ImportRecord {
-    pub external_id: String,
-    pub url: Option<String>,
-    pub content: Content,
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "imported {} articles ({} new stories, {} reprints), {} already stored, {} duplicates, {} lines skipped",
+            self.stored,
+            self.new_stories,
+            self.reprints,
+            self.already_stored,
+            self.duplicates,
+            self.rejected.len()
+        )?;
+        if self.queued > 0 {
+            write!(f, ", {} queued for the story engine running in another process", self.queued)?;
+        }
+        write!(f, "; {:.1} articles/s", self.articles_per_second())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot open {}: {source}", path.display())]
+    Open { path: std::path::PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("the reader thread failed")]
+    Reader,
 }
 
 /// Parses one line; `Err` carries the reason it is skipped.
-pub fn parse_line(line: &str, now: DateTime<Utc>) -> Result<ImportRecord, String> {
+pub fn parse_line(line: &str, now: DateTime<Utc>) -> Result<ImportRow, String> {
     let r: Record = serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
     let external_id = match r.id {
         serde_json::Value::String(s) if !s.trim().is_empty() => s,
@@ -77,130 +130,298 @@ pub fn parse_line(line: &str, now: DateTime<Utc>) -> Result<ImportRecord, String
         ),
     };
     let parsed_url = r.url.as_deref().and_then(|u| url::Url::parse(u).ok());
-    let source = r.source.filter(|s| !s.trim().is_empty()).or_else(|| {
-        parsed_url.as_ref().and_then(|u| u.host_str()).map(|h| h.trim_start_matches("www.").to_owned())
-    });
+    let source = r
+        .source
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| parsed_url.as_ref().and_then(crate::fetch::source_host));
     let external_id = crate::store::text_safe(&external_id).into_owned();
-    Ok(ImportRecord {
-        external_id,
-        url: parsed_url.map(|u| u.to_string()),
-        content: Content {
-            title: r.title.filter(|t| !t.trim().is_empty()),
-            body,
-            published_at,
-            source,
-            extraction_method: "import".into(),
-            event_at: crate::scrape::event_time(published_at, None, now),
-            fetched_at: now,
-            ..Content::default()
-        },
-    })
+    let mut content = Content {
+        title: r.title.filter(|t| !t.trim().is_empty()),
+        body,
+        published_at,
+        source,
+        extraction_method: "import".into(),
+        event_at: crate::scrape::event_time(published_at, None, now),
+        fetched_at: now,
+        ..Content::default()
+    };
+    content.make_storable();
+    Ok(ImportRow { external_id, url: parsed_url.map(|u| u.to_string()), content })
 }
 
-/// Imports every line of `reader`, calling `progress` after each line with the bytes consumed.
-pub async fn import(
-    ingestor: &Ingestor,
-    reader: impl BufRead,
-    mut progress: impl FnMut(u64),
-) -> Result<Summary, IngestError> {
-    let started = Instant::now();
-    let mut summary = Summary::default();
-    for (index, line) in reader.lines().enumerate() {
-        let number = index + 1;
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                summary.rejected.push(Rejected { line: number, reason: format!("unreadable line: {e}") });
-                continue;
-            }
-        };
-        summary.lines = number;
-        progress(line.len() as u64 + 1);
-        if line.trim().is_empty() {
-            continue;
+/// Imports records through the story engine (or queues them for the engine running elsewhere).
+pub struct Importer {
+    store: Store,
+    session: Option<Session>,
+    hasher: Arc<Hasher>,
+}
+
+impl Importer {
+    /// Takes the engine lock when it is free (the fast path); otherwise records are queued for the
+    /// process that holds it.
+    pub async fn open(
+        store: &Store,
+        cluster: &ClusterConfig,
+        engine: &EngineConfig,
+    ) -> Result<Importer, ImportError> {
+        let mut session = Session::acquire(store, cluster, engine).await?;
+        if let Some(s) = session.as_mut() {
+            // A bulk import need not wait for each commit's WAL flush: after a crash the last batches
+            // are simply missing or still ready, and re-running the (idempotent) import restores them.
+            s.set_durable(false);
         }
-        let record = match parse_line(&line, Utc::now()) {
-            Ok(r) => r,
-            Err(reason) => {
-                tracing::warn!(line = number, %reason, "skipping import line");
-                summary.rejected.push(Rejected { line: number, reason });
-                continue;
-            }
-        };
-        let target = Target::Import { external_id: record.external_id, url: record.url };
-        let outcome = match ingestor.ingest(target, record.content).await {
-            Ok(o) => o,
-            Err(e) if e.is_data_error() => {
-                let reason = format!("cannot be stored: {e}");
-                tracing::warn!(line = number, %reason, "skipping import line");
-                summary.rejected.push(Rejected { line: number, reason });
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        match outcome {
-            Outcome::Stored { method, .. } => {
-                summary.stored += 1;
-                match method {
-                    Method::Seed => summary.new_stories += 1,
-                    Method::Reprint => summary.reprints += 1,
-                    Method::Story => {}
-                }
-            }
-            Outcome::Duplicate { .. } => summary.duplicates += 1,
-            Outcome::AlreadyStored => summary.already_stored += 1,
-        }
+        let params = cluster.engine_params();
+        Ok(Importer {
+            store: store.clone(),
+            session,
+            hasher: Arc::new(Hasher::new(params.minhash_seed, params.shingle_size)),
+        })
     }
+
+    /// Whether records are only queued (the engine runs in another process).
+    pub fn queue_only(&self) -> bool {
+        self.session.is_none()
+    }
+
+    pub fn hasher(&self) -> Arc<Hasher> {
+        Arc::clone(&self.hasher)
+    }
+
+    /// What the engine holds, when this importer runs it.
+    pub fn engine_stats(&self) -> Option<crate::cluster::Stats> {
+        self.session.as_ref().and_then(Session::stats)
+    }
+
+    /// Imports records in order. Ids must be distinct within one call.
+    pub async fn import(&mut self, rows: Vec<ImportRow>) -> Result<Vec<Outcome>, ImportError> {
+        let hasher = self.hasher();
+        let (rows, features) = tokio::task::spawn_blocking(move || {
+            let features = features_of(&hasher, &rows);
+            (rows, features)
+        })
+        .await
+        .map_err(EngineError::from)?;
+        self.import_prepared(&rows, features).await
+    }
+
+    /// Imports records whose features are computed (`features[i]` belongs to `rows[i]`).
+    pub async fn import_prepared(
+        &mut self,
+        rows: &[ImportRow],
+        features: Vec<Features>,
+    ) -> Result<Vec<Outcome>, ImportError> {
+        let enqueued = self.store.enqueue_imports(rows).await?;
+        let mut items = Vec::new();
+        for (e, f) in enqueued.iter().zip(features) {
+            if let Enqueued::Ready { article_id, revision, clustered } = *e {
+                items.push(Prepared { article_id, revision, clustered, features: f });
+            }
+        }
+        let members: HashMap<i64, Outcome> = match self.session.as_mut() {
+            Some(session) => {
+                let outcome = session.process(items).await?;
+                outcome
+                    .members
+                    .into_iter()
+                    .map(|m| {
+                        (
+                            m.article_id,
+                            Outcome::Stored {
+                                article_id: m.article_id,
+                                story_id: m.story_id,
+                                method: m.method,
+                                near_duplicate_of: m.near_duplicate_of,
+                                similarity: m.similarity,
+                            },
+                        )
+                    })
+                    .collect()
+            }
+            None => {
+                items.iter().map(|i| (i.article_id, Outcome::Queued { article_id: i.article_id })).collect()
+            }
+        };
+        Ok(enqueued
+            .into_iter()
+            .map(|e| match e {
+                Enqueued::Ready { article_id, .. } => {
+                    members.get(&article_id).cloned().unwrap_or(Outcome::AlreadyStored)
+                }
+                Enqueued::AlreadyStored => Outcome::AlreadyStored,
+                Enqueued::Duplicate { of } => Outcome::Duplicate { article_id: None, of },
+            })
+            .collect())
+    }
+
+    /// Snapshots the engine's state and releases the lock.
+    pub async fn finish(self) -> Result<(), ImportError> {
+        if let Some(s) = self.session {
+            s.close().await?;
+        }
+        Ok(())
+    }
+}
+
+fn features_of(hasher: &Hasher, rows: &[ImportRow]) -> Vec<Features> {
+    rows.par_iter()
+        .map(|r| {
+            Features::compute(
+                hasher,
+                ArticleText {
+                    title: r.content.title.as_deref(),
+                    body: &r.content.body,
+                    source: r.content.source.as_deref(),
+                    event_at: r.content.event_at,
+                },
+            )
+        })
+        .collect()
+}
+
+/// A batch parsed by the reader thread.
+struct Batch {
+    /// 1-based line numbers, parallel to `rows`.
+    lines: Vec<usize>,
+    rows: Vec<ImportRow>,
+    features: Vec<Features>,
+    rejected: Vec<Rejected>,
+    /// Lines and bytes read up to the end of this batch.
+    lines_read: usize,
+    bytes_read: u64,
+}
+
+/// Progress after each batch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    pub lines: usize,
+    pub bytes: u64,
+    pub articles: usize,
+}
+
+/// Imports every line of `reader` in order, `batch_size` records per transaction, calling
+/// `progress` after each batch.
+pub async fn import_reader(
+    importer: &mut Importer,
+    reader: impl BufRead + Send + 'static,
+    batch_size: usize,
+    mut progress: impl FnMut(Progress),
+) -> Result<Summary, ImportError> {
+    let started = Instant::now();
+    let hasher = importer.hasher();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+    let reader_thread = std::thread::spawn(move || read_batches(reader, batch_size.max(1), &hasher, &tx));
+    let mut summary = Summary::default();
+    let mut articles = 0;
+    while let Some(batch) = rx.recv().await {
+        for r in &batch.rejected {
+            tracing::warn!(line = r.line, reason = %r.reason, "skipping import line");
+        }
+        summary.rejected.extend(batch.rejected);
+        let outcomes = importer.import_prepared(&batch.rows, batch.features).await?;
+        for (line, outcome) in batch.lines.iter().zip(&outcomes) {
+            if let Outcome::Stored { article_id, .. } = outcome {
+                tracing::trace!(line, article_id, "imported");
+            }
+            summary.count(outcome);
+        }
+        articles += outcomes.len();
+        summary.lines = batch.lines_read;
+        progress(Progress { lines: batch.lines_read, bytes: batch.bytes_read, articles });
+    }
+    reader_thread.join().map_err(|_| ImportError::Reader)?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }
 
-impl std::fmt::Display for Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "imported {} articles ({} new stories, {} reprints), {} already stored, {} duplicates, {} lines skipped; {:.1} articles/s",
-            self.stored,
-            self.new_stories,
-            self.reprints,
-            self.already_stored,
-            self.duplicates,
-            self.rejected.len(),
-            self.articles_per_second()
-        )
+/// The reader thread: lines → records → features, in batches whose ids are distinct (a repeated id
+/// starts a new batch, so an edit follows its original's decision).
+fn read_batches(
+    reader: impl BufRead,
+    batch_size: usize,
+    hasher: &Hasher,
+    tx: &tokio::sync::mpsc::Sender<Batch>,
+) {
+    let now = Utc::now();
+    let empty = || Batch {
+        lines: Vec::new(),
+        rows: Vec::new(),
+        features: Vec::new(),
+        rejected: Vec::new(),
+        lines_read: 0,
+        bytes_read: 0,
+    };
+    let mut batch = empty();
+    let mut ids: HashSet<String> = HashSet::new();
+    let (mut lines_read, mut bytes_read) = (0usize, 0u64);
+    let send = |mut b: Batch, lines_read, bytes_read| {
+        b.features = features_of(hasher, &b.rows);
+        b.lines_read = lines_read;
+        b.bytes_read = bytes_read;
+        tx.blocking_send(b).is_ok()
+    };
+    for (index, line) in reader.lines().enumerate() {
+        let number = index + 1;
+        lines_read = number;
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                batch.rejected.push(Rejected { line: number, reason: format!("unreadable line: {e}") });
+                continue;
+            }
+        };
+        bytes_read += line.len() as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_line(&line, now) {
+            Ok(row) => {
+                if ids.contains(&row.external_id) || batch.rows.len() >= batch_size {
+                    let full = std::mem::replace(&mut batch, empty());
+                    ids.clear();
+                    if !send(full, lines_read - 1, bytes_read - line.len() as u64 - 1) {
+                        return;
+                    }
+                }
+                ids.insert(row.external_id.clone());
+                batch.lines.push(number);
+                batch.rows.push(row);
+            }
+            Err(reason) => batch.rejected.push(Rejected { line: number, reason }),
+        }
     }
+    send(batch, lines_read, bytes_read);
 }
 
 /// Imports a file with a progress bar when stderr is a terminal.
-pub async fn run_file(ingestor: &Ingestor, path: &std::path::Path) -> Result<Summary, ImportError> {
+pub async fn run_file(
+    importer: &mut Importer,
+    path: &std::path::Path,
+    batch_size: usize,
+) -> Result<Summary, ImportError> {
     let file =
         std::fs::File::open(path).map_err(|source| ImportError::Open { path: path.to_path_buf(), source })?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         let bar = indicatif::ProgressBar::new(size);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
-        {
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {percent}% {msg} eta {eta}") {
             bar.set_style(style);
         }
         bar
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let summary = import(ingestor, std::io::BufReader::new(file), |n| bar.inc(n)).await?;
+    let started = Instant::now();
+    let summary = import_reader(importer, std::io::BufReader::new(file), batch_size, |p| {
+        bar.set_position(p.bytes);
+        let rate = p.articles as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("{} articles, {rate:.0}/s", p.articles));
+    })
+    .await?;
     bar.finish_and_clear();
     for r in &summary.rejected {
         eprintln!("{}:{}: skipped: {}", path.display(), r.line, r.reason);
     }
     Ok(summary)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error("cannot open {}: {source}", path.display())]
-    Open { path: std::path::PathBuf, source: std::io::Error },
-    #[error(transparent)]
-    Ingest(#[from] IngestError),
 }
 
 #[cfg(test)]
@@ -242,5 +463,27 @@ mod tests {
                 .unwrap_err()
                 .contains("RFC 3339")
         );
+    }
+
+    #[test]
+    fn a_repeated_id_starts_a_new_batch() {
+        let text = [
+            r#"{"id":"a","body":"one"}"#,
+            r#"{"id":"b","body":"two"}"#,
+            r#"{"id":"a","body":"one, edited"}"#,
+            "{broken",
+        ]
+        .join("\n");
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        let hasher = Hasher::new(1, 5);
+        std::thread::spawn(move || read_batches(std::io::Cursor::new(text), 10, &hasher, &tx))
+            .join()
+            .expect("reader");
+        let first = rx.try_recv().expect("first batch");
+        let second = rx.try_recv().expect("second batch");
+        assert_eq!(first.lines, [1, 2]);
+        assert_eq!(second.lines, [3]);
+        assert_eq!(second.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [4]);
+        assert_eq!(first.features.len(), 2);
     }
 }

@@ -1,28 +1,33 @@
 //! newsdedup: poll news feeds, scrape the articles, find near-duplicates and cluster stories in
 //! PostgreSQL.
 //!
-//! Data flows one way: `config` → `poll` → `scrape` → `dedup` → `store`; consumers read the store's
-//! views with SQL.
+//! Data flows one way: `config` → `poll` → `scrape` → `cluster` → `store`; consumers read the
+//! store's views with SQL.
 //!
 //! - [`config`]: the TOML file, defaults and validation.
 //! - [`fetch`]: the one HTTP client (politeness, limits, address checks) and URL canonicalisation.
 //! - [`poll`]: feed parsing (bytes → entries with stable keys), poll scheduling, one poll cycle.
 //! - [`extract`]: HTML bytes → article title, body and metadata (pure); [`inspect`] runs it on files.
-//! - [`scrape`]: claim pending articles, fetch and extract their pages, hand them to `ingest`.
-//! - [`dedup`]: normalisation, MinHash/LSH, reprint verification and story-tier scoring (pure).
-//! - [`ingest`]: one article's fingerprint → cluster → store transaction.
-//! - [`store`]: PostgreSQL connection, migrations and queries.
-//! - [`import`]: replay JSONL archives through `ingest`.
+//! - [`scrape`]: claim pending articles, fetch and extract their pages, store them ready for the
+//!   story engine.
+//! - [`dedup`]: normalisation, MinHash/LSH band keys, reprint verification, salient terms (pure).
+//! - [`cluster`]: the story engine, a pure in-memory core that decides each article's story.
+//! - [`engine`]: runs the story engine against the store (lock, rebuild, batches, snapshots).
+//! - [`store`]: PostgreSQL connection, migrations and every query.
+//! - [`article`]: the records that cross stages (content, methods, states).
+//! - [`import`]: replay JSONL archives through the engine; [`reextract`]: re-run the extractor.
 //! - [`app`]: wiring and lifecycle; [`maintenance`]: retention; [`http`]: health and metrics.
 
 pub mod app;
+pub mod article;
+pub mod cluster;
 pub mod config;
 pub mod dedup;
+pub mod engine;
 pub mod extract;
 pub mod fetch;
 pub mod http;
 pub mod import;
-pub mod ingest;
 pub mod inspect;
 pub mod maintenance;
 pub mod poll;

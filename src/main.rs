@@ -4,7 +4,6 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use newsdedup::config::Settings;
-use newsdedup::ingest::Ingestor;
 use newsdedup::store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -139,8 +138,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = Store::open(&settings.database.url, settings.database.max_connections.get())
                 .await
                 .context("opening the database")?;
-            let ingestor = Ingestor::new(store, &settings.cluster);
-            let summary = newsdedup::import::run_file(&ingestor, &file).await?;
+            let mut importer =
+                newsdedup::import::Importer::open(&store, &settings.cluster, &settings.engine).await?;
+            if importer.queue_only() {
+                eprintln!("another process runs the story engine: the records are stored for it to cluster");
+            }
+            let summary =
+                newsdedup::import::run_file(&mut importer, &file, settings.engine.batch_size.get()).await?;
+            importer.finish().await?;
+            store.close().await;
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
@@ -151,9 +157,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .context("opening the database")?;
             let rules = newsdedup::scrape::rules_by_feed(&settings.feeds, &store.feed_ids().await?);
-            let ingestor = Ingestor::new(store, &settings.cluster);
-            let summary = newsdedup::reextract::run(&ingestor, &rules, since, all).await?;
+            let summary = newsdedup::reextract::run(&store, &rules, since, all).await?;
             println!("{summary}");
+            match newsdedup::engine::Session::acquire(&store, &settings.cluster, &settings.engine).await? {
+                Some(mut session) => {
+                    let decided = session.drain(None).await?;
+                    session.close().await?;
+                    println!("clustered {} revised articles again", decided.stored() + decided.kept);
+                }
+                None => println!("the story engine runs in another process: it clusters the revisions"),
+            }
+            store.close().await;
             Ok(ExitCode::SUCCESS)
         }
     }

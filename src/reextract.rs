@@ -1,12 +1,12 @@
 //! `newsdedup reextract`: runs the current extractor over the stored raw pages, so an improved
-//! extractor improves stored bodies and fingerprints without refetching anything. A page whose title
-//! or body changes becomes a revision of its article and is clustered again; unchanged pages are only
-//! marked as re-extracted.
+//! extractor improves stored bodies without refetching anything. A page whose title or body changes
+//! becomes a revision of its article, queued for the story engine to cluster again; unchanged pages
+//! are only marked as re-extracted.
 
 use crate::extract::{self, Page, SiteRules};
-use crate::ingest::{IngestError, Ingestor, Outcome, Target};
 use crate::scrape::{FetchedPage, page_content};
 use crate::store::raw_pages::StoredPage;
+use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use url::Url;
@@ -36,12 +36,11 @@ impl std::fmt::Display for Summary {
 /// Re-extracts the pages fetched since `since` that an older extractor produced (every page with
 /// `all`). `rules` are the per-feed CSS rules by feed id.
 pub async fn run(
-    ingestor: &Ingestor,
+    store: &Store,
     rules: &HashMap<i64, SiteRules>,
     since: Option<DateTime<Utc>>,
     all: bool,
-) -> Result<Summary, IngestError> {
-    let store = ingestor.store();
+) -> Result<Summary, StoreError> {
     let mut summary = Summary::default();
     let mut after = 0;
     loop {
@@ -52,7 +51,8 @@ pub async fn run(
             summary.pages += 1;
             let article_id = page.article_id;
             let feed_rules = page.feed_id.and_then(|id| rules.get(&id)).cloned().unwrap_or_default();
-            let content = match tokio::task::spawn_blocking(move || prepare(page, &feed_rules)).await? {
+            let prepared = tokio::task::spawn_blocking(move || prepare(page, &feed_rules)).await;
+            let content = match prepared.unwrap_or_else(|e| Err(format!("the extractor crashed: {e}"))) {
                 Ok(c) => c,
                 Err(reason) => {
                     tracing::warn!(article_id, %reason, "re-extraction failed; the stored article is kept");
@@ -60,9 +60,11 @@ pub async fn run(
                     continue;
                 }
             };
-            match ingestor.ingest(Target::Revise { article_id }, content).await {
-                Ok(Outcome::AlreadyStored) => summary.unchanged += 1,
-                Ok(_) => summary.revised += 1,
+            let mut content = content;
+            content.make_storable();
+            match store.revise_content(article_id, &content).await {
+                Ok(false) => summary.unchanged += 1,
+                Ok(true) => summary.revised += 1,
                 // Marked as re-extracted anyway below: the same input would fail again.
                 Err(e) if e.is_data_error() => {
                     tracing::warn!(article_id, error = %e, "the re-extracted article cannot be stored; kept as it was");
@@ -76,7 +78,7 @@ pub async fn run(
     Ok(summary)
 }
 
-fn prepare(page: StoredPage, rules: &SiteRules) -> Result<crate::ingest::Content, String> {
+fn prepare(page: StoredPage, rules: &SiteRules) -> Result<crate::article::Content, String> {
     let html =
         zstd::decode_all(&page.html_zstd[..]).map_err(|e| format!("stored page is not valid zstd: {e}"))?;
     let final_url = Url::parse(&page.final_url).map_err(|e| format!("stored URL {}: {e}", page.final_url))?;

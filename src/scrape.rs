@@ -1,13 +1,15 @@
 //! The scrape stage: claim pending articles, fetch each page through the shared [`Fetcher`], extract
-//! it (the same [`extract::article`] path `newsdedup inspect` uses), and hand the result to
-//! [`Ingestor`]. A page that cannot be fetched is retried with backoff; after the last attempt (or at
-//! once for errors that cannot heal) the feed's own content is used instead, so an entry is never lost.
+//! it (the same [`extract::article`] path `newsdedup inspect` uses), and store the text as ready for
+//! the story engine. A page that cannot be fetched is retried with backoff; after the last attempt
+//! (or at once for errors that cannot heal) the feed's own content is used instead, so an entry is
+//! never lost.
 
+use crate::article::{Content, RawPage};
 use crate::config::{Feed, ScrapeConfig};
 use crate::extract::{self, ExtractionMethod, Page, SiteRules};
 use crate::fetch::{self, Fetcher, Kind, Request};
-use crate::ingest::{Content, IngestError, Ingestor, Outcome, RawPage, Target};
-use crate::store::articles::PendingArticle;
+use crate::store::articles::{Extracted, PendingArticle};
+use crate::store::{Store, StoreError};
 use crate::telemetry;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -20,22 +22,18 @@ const MAX_FUTURE_SKEW_HOURS: i64 = 24;
 /// What became of one claimed article.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScrapeReport {
-    Ingested(Outcome),
+    /// The text was stored (ready for the story engine, a revision, a duplicate, or unchanged).
+    Stored(Extracted),
     /// The page failed; it will be tried again at the given time.
-    Retry {
-        at: DateTime<Utc>,
-        error: String,
-    },
+    Retry { at: DateTime<Utc>, error: String },
     /// Neither the page nor the feed gave any text.
-    Failed {
-        error: String,
-    },
+    Failed { error: String },
 }
 
 /// A claimed article after its page was fetched and extracted.
 #[derive(Debug)]
 pub enum Prepared {
-    /// Content ready to be ingested (as a revision when `refresh`).
+    /// Content ready to be stored (as a revision when `refresh`).
     Ready { article_id: i64, content: Box<Content>, refresh: bool },
     /// Nothing to ingest (retry scheduled, or given up).
     Done(ScrapeReport),
@@ -45,7 +43,7 @@ pub enum Prepared {
 #[derive(Clone)]
 pub struct Scraper {
     fetcher: Fetcher,
-    ingestor: Ingestor,
+    store: Store,
     cfg: ScrapeConfig,
     /// Per-feed extraction rules, by feed id.
     rules: Arc<HashMap<i64, SiteRules>>,
@@ -55,62 +53,52 @@ impl Scraper {
     /// `feed_ids` maps configured feed URLs to their database ids, to find each feed's CSS rules.
     pub fn new(
         fetcher: Fetcher,
-        ingestor: Ingestor,
+        store: Store,
         cfg: ScrapeConfig,
         feeds: &[Feed],
         feed_ids: &[(String, i64)],
     ) -> Scraper {
         let rules = rules_by_feed(feeds, feed_ids);
-        Scraper { fetcher, ingestor, cfg, rules: Arc::new(rules) }
+        Scraper { fetcher, store, cfg, rules: Arc::new(rules) }
     }
 
     /// Scrapes one claimed article: [`Scraper::prepare`] then [`Scraper::commit`].
-    pub async fn scrape(&self, a: PendingArticle, final_attempt: bool) -> Result<ScrapeReport, IngestError> {
+    pub async fn scrape(&self, a: PendingArticle, final_attempt: bool) -> Result<ScrapeReport, StoreError> {
         let prepared = self.prepare(a, final_attempt).await?;
         self.commit(prepared).await
     }
 
-    /// Stores a prepared article (one transaction), or passes on what already happened to it.
-    pub async fn commit(&self, prepared: Prepared) -> Result<ScrapeReport, IngestError> {
+    /// Stores a prepared article's text (one transaction), or passes on what already happened to it.
+    pub async fn commit(&self, prepared: Prepared) -> Result<ScrapeReport, StoreError> {
         match prepared {
-            Prepared::Ready { article_id, content, refresh } => {
-                let target =
-                    if refresh { Target::Revise { article_id } } else { Target::Pending { article_id } };
-                let outcome = match self.ingestor.ingest(target, *content).await {
-                    Ok(outcome) => outcome,
+            Prepared::Ready { article_id, mut content, refresh } => {
+                content.make_storable();
+                let stored = match self.store.record_extracted(article_id, &content, refresh).await {
+                    Ok(stored) => stored,
                     // Retrying cannot help: record it instead of failing the worker or the run.
                     Err(e) if e.is_data_error() => {
                         let error = format!("cannot store the article: {e}");
                         tracing::error!(article_id, %error, "article dropped");
-                        let store = self.ingestor.store();
                         if refresh {
-                            store.end_refresh(article_id, Some(&error)).await?;
+                            self.store.end_refresh(article_id, Some(&error)).await?;
                         } else {
-                            store.record_article_failed(article_id, &error).await?;
+                            self.store.record_article_failed(article_id, &error).await?;
                         }
                         return Ok(ScrapeReport::Failed { error });
                     }
                     Err(e) => return Err(e),
                 };
-                match &outcome {
-                    Outcome::Stored { story_id, method, near_duplicate_of, .. } => {
-                        tracing::info!(
-                            article_id,
-                            story_id,
-                            method = method.as_str(),
-                            near_duplicate_of,
-                            "stored"
-                        );
+                match stored {
+                    Extracted::Ready => tracing::info!(article_id, "stored; ready for the story engine"),
+                    Extracted::Revised => {
+                        tracing::info!(article_id, "article text changed: earlier revision kept")
                     }
-                    Outcome::Duplicate { of, .. } => {
+                    Extracted::Duplicate { of } => {
                         tracing::info!(article_id, of, "same canonical URL as a stored article")
                     }
-                    Outcome::AlreadyStored => tracing::debug!(article_id, "unchanged"),
+                    Extracted::Unchanged | Extracted::NotPending => tracing::debug!(article_id, "unchanged"),
                 }
-                if refresh {
-                    self.ingestor.store().end_refresh(article_id, None).await?;
-                }
-                Ok(ScrapeReport::Ingested(outcome))
+                Ok(ScrapeReport::Stored(stored))
             }
             Prepared::Done(report) => Ok(report),
         }
@@ -121,7 +109,7 @@ impl Scraper {
     /// being retried later (`--once` uses it). Pages can be prepared concurrently and committed in
     /// claim order, which keeps `--once` deterministic.
     #[tracing::instrument(name = "scrape", skip_all, fields(article_id = a.article_id, url = a.url.as_deref().unwrap_or("")))]
-    pub async fn prepare(&self, a: PendingArticle, final_attempt: bool) -> Result<Prepared, IngestError> {
+    pub async fn prepare(&self, a: PendingArticle, final_attempt: bool) -> Result<Prepared, StoreError> {
         let Some(url) = a.url.as_deref().and_then(|u| Url::parse(u).ok()) else {
             return self.fall_back(&a, "the entry has no usable link").await;
         };
@@ -147,7 +135,7 @@ impl Scraper {
                 {
                     let at = fetched_at + self.retry_delay(attempts, e.retry_after());
                     tracing::warn!(%error, retry_at = %at, "page fetch failed; will retry");
-                    self.ingestor.store().record_scrape_failure(a.article_id, &error, at).await?;
+                    self.store.record_scrape_failure(a.article_id, &error, at).await?;
                     metrics::counter!(telemetry::PAGES_FETCHED, "outcome" => "retry").increment(1);
                     return Ok(Prepared::Done(ScrapeReport::Retry { at, error }));
                 }
@@ -198,19 +186,19 @@ impl Scraper {
     }
 
     /// Stores the feed's own text for an article whose page could not be used.
-    async fn fall_back(&self, a: &PendingArticle, reason: &str) -> Result<Prepared, IngestError> {
+    async fn fall_back(&self, a: &PendingArticle, reason: &str) -> Result<Prepared, StoreError> {
         if a.refresh {
             // A refresh that cannot get the page keeps the stored text: the feed's summary would be a
             // worse body than the one already extracted.
             let error = format!("refresh failed: {reason}");
             tracing::warn!(%error, "keeping the stored article");
-            self.ingestor.store().end_refresh(a.article_id, Some(&error)).await?;
+            self.store.end_refresh(a.article_id, Some(&error)).await?;
             return Ok(Prepared::Done(ScrapeReport::Failed { error }));
         }
         let Some(body) = a.feed_content.as_deref().filter(|c| !c.trim().is_empty()) else {
             let error = format!("{reason}; the feed gave no content either");
             tracing::warn!(%error, "article dropped");
-            self.ingestor.store().record_article_failed(a.article_id, &error).await?;
+            self.store.record_article_failed(a.article_id, &error).await?;
             metrics::counter!(telemetry::PAGES_FETCHED, "outcome" => "failed").increment(1);
             return Ok(Prepared::Done(ScrapeReport::Failed { error }));
         };

@@ -9,6 +9,10 @@ pub const PAGES_FETCHED: &str = "newsdedup_pages_total"; // label: outcome = ok 
 pub const ARTICLES_INGESTED: &str = "newsdedup_articles_total"; // label: method = seed | reprint | story | duplicate
 pub const INGEST_SECONDS: &str = "newsdedup_ingest_seconds";
 pub const PENDING_ARTICLES: &str = "newsdedup_pending_articles";
+pub const READY_ARTICLES: &str = "newsdedup_ready_articles";
+pub const ENGINE_BATCH_SIZE: &str = "newsdedup_engine_batch_articles";
+pub const ENGINE_BATCH_SECONDS: &str = "newsdedup_engine_batch_seconds";
+pub const ENGINE_REBUILD_SECONDS: &str = "newsdedup_engine_rebuild_seconds";
 
 /// Installs the global recorder once; later calls (tests running several apps) reuse nothing and
 /// return `None`, which leaves `/metrics` empty for them.

@@ -1,7 +1,7 @@
 //! `cargo run --release --bin cluster-eval -- [--data FILE.jsonl] [--config FILE.toml] [--set 'key = value']… [--ablation]`
 //!
 //! End-to-end clustering evaluation: for each configuration, creates a fresh database, imports the
-//! labelled file through the real `import` path (file order, one transaction per article), exports
+//! labelled file through the real `import` path (file order, the story engine, batched writes), exports
 //! `{id, cluster}` from the `story_articles` view, scores it with `cluster_score.py`, and drops the
 //! database. Prints one table row per configuration: BCubed, pairwise and ARI, and import speed.
 //! `--ablation` evaluates the shipped defaults and, beside them, the defaults with one ingredient
@@ -10,7 +10,7 @@
 use anyhow::{Context, bail};
 use clap::Parser;
 use newsdedup::config::{ClusterConfig, Settings};
-use newsdedup::ingest::Ingestor;
+use newsdedup::import::Importer;
 use newsdedup::store::Store;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -119,27 +119,21 @@ async fn evaluate(args: &Args, cluster: &ClusterConfig) -> anyhow::Result<(Score
     let mut url = url::Url::parse(&args.database_url).context("--database-url")?;
     url.set_path(&format!("/{name}"));
     let store = Store::open(url.as_str(), 4).await?;
-    let ingestor = Ingestor::new(store.clone(), cluster);
-    let summary = newsdedup::import::run_file(&ingestor, &args.data).await?;
+    let engine = newsdedup::config::EngineConfig::default();
+    let mut importer = Importer::open(&store, cluster, &engine).await?;
+    let summary = newsdedup::import::run_file(&mut importer, &args.data, engine.batch_size.get()).await?;
+    importer.finish().await?;
 
-    let rows: Vec<(Option<String>, i64)> =
-        sqlx::query_as("SELECT external_id, story_id FROM story_articles ORDER BY article_id")
-            .fetch_all(store.pool())
-            .await?;
-    let stories: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM story_clusters").fetch_one(store.pool()).await?;
+    let rows = store.imported_assignments().await?;
+    let (stories, _) = store.totals().await?;
     let mut out = std::io::BufWriter::new(std::fs::File::create(&args.out).context("--out")?);
     for (id, story) in &rows {
         writeln!(out, "{}", serde_json::json!({ "id": id, "cluster": story.to_string() }))?;
     }
     out.flush()?;
     drop(out);
-    store.pool().close().await;
-    let mut admin = url.clone();
-    admin.set_path("/postgres");
-    let pool = sqlx::PgPool::connect(admin.as_str()).await?;
-    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await?;
+    store.close().await;
+    Store::drop_database(url.as_str()).await?;
 
     let output = Command::new("python3")
         .arg(&args.scorer)

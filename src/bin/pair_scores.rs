@@ -9,9 +9,9 @@
 use clap::Parser;
 use newsdedup::config::ClusterConfig;
 use newsdedup::dedup::minhash::{Hasher, estimate_jaccard, exact_jaccard, intersection_size};
-use newsdedup::dedup::story::{Idf, Params};
-use newsdedup::dedup::terms::{self, Weights};
-use std::collections::{HashMap, HashSet};
+use newsdedup::dedup::prior;
+use newsdedup::dedup::terms::{self, SparseVec, Weights};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -25,7 +25,6 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let cfg = ClusterConfig::default();
-    let params = Params::from(&cfg);
     let hasher = Hasher::new(cfg.minhash_seed, cfg.shingle_size.get());
     let weights =
         Weights { title: cfg.title_weight.get(), lead_terms: cfg.lead_terms, lead: cfg.lead_weight.get() };
@@ -38,7 +37,7 @@ fn main() -> anyhow::Result<()> {
         };
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let fp = hasher.fingerprint(&body);
-        let tf = terms::term_frequencies(&terms::analyse(title.as_deref(), &body), &HashSet::new(), weights);
+        let tf = terms::term_frequencies(&terms::analyse(title.as_deref(), &body), |_| false, weights);
         docs.push((name, fp, tf));
     }
     let mut df: HashMap<String, i64> = HashMap::new();
@@ -47,8 +46,15 @@ fn main() -> anyhow::Result<()> {
             *df.entry(t.clone()).or_insert(0) += 1;
         }
     }
-    let idf = Idf { df: &df, n_docs: docs.len() as i64, prior_weight: params.prior_weight };
-    let vectors: Vec<_> = docs.iter().map(|(_, _, tf)| idf.weigh(tf)).collect();
+    // The engine's IDF: ln((N + n0 + 1) / (df + n0·p + 1)), the prior worth n0 articles.
+    let (n, n0) = (docs.len() as f64, cfg.prior_weight.get());
+    let idf = |t: &str| {
+        ((n + n0 + 1.0) / (df.get(t).copied().unwrap_or(0) as f64 + n0 * prior::share(t) + 1.0)).ln()
+    };
+    let vectors: Vec<SparseVec> = docs
+        .iter()
+        .map(|(_, _, tf)| terms::normalised(tf.iter().map(|(t, w)| (t.clone(), w * idf(t))).collect()))
+        .collect();
 
     println!("| pair | 5-shingle Jaccard | containment | MinHash estimate | story cosine |");
     println!("|---|---|---|---|---|");

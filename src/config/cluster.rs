@@ -191,6 +191,46 @@ fn default_max_candidates() -> NonZeroUsize {
     NonZeroUsize::new(10).expect("constant is non-zero")
 }
 
+impl ClusterConfig {
+    /// The story engine's parameters.
+    pub fn engine_params(&self) -> crate::cluster::Params {
+        const DAY: i64 = 86_400_000_000;
+        let days = |d: std::num::NonZeroU64| i64::try_from(d.get()).unwrap_or(36_500).min(36_500) * DAY;
+        crate::cluster::Params {
+            shingle_size: self.shingle_size.get(),
+            minhash_seed: self.minhash_seed,
+            reprint_jaccard: self.reprint_jaccard.get(),
+            reprint_containment: self.reprint_containment.get(),
+            reprint_window: days(self.reprint_window_days),
+            threshold: self.story_threshold.get(),
+            slope: self.story_threshold_slope.get(),
+            cold_boost: self.cold_start_boost.get(),
+            cold_docs: self.cold_start_docs.get(),
+            prior_weight: self.prior_weight.get(),
+            window: days(self.window_days),
+            merge_threshold: self.merge_threshold.get(),
+            weights: crate::dedup::terms::Weights {
+                title: self.title_weight.get(),
+                lead_terms: self.lead_terms,
+                lead: self.lead_weight.get(),
+            },
+            boilerplate_min_count: self.boilerplate_min_count,
+            centroid_members: u32::try_from(self.centroid_members.get()).unwrap_or(u32::MAX),
+            centroid_terms: self.centroid_terms.get(),
+            index_terms: self.index_terms.get(),
+            query_terms: self.query_terms.get(),
+            max_candidates: self.max_candidates.get(),
+        }
+    }
+
+    /// A short, stable digest of the configuration, stored with each membership as evidence.
+    pub fn version(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        let digest = xxhash_rust::xxh3::xxh3_64(json.as_bytes());
+        format!("v{}-{:012x}", crate::dedup::minhash::FINGERPRINT_VERSION, digest & 0xffff_ffff_ffff)
+    }
+}
+
 impl Default for ClusterConfig {
     fn default() -> Self {
         Self {

@@ -2,7 +2,7 @@
 //! articles that contain them. It keeps a young index (a fresh install, the demo) from calling every
 //! word rare: topic words such as "syria" or "iran" then weigh less than event words from the very
 //! first article. Its weight fades as real document frequencies accumulate (see
-//! [`super::story::Idf`]).
+//! `crate::cluster`'s IDF).
 //!
 //! Data: `data/prior_en.tsv`, derived by `tools/make_prior.py` from the 30,000 most frequent English
 //! words of the `wordfreq` 3.1.1 package (Robyn Speer et al.; data CC BY-SA 4.0 — the table file is

@@ -161,16 +161,16 @@ pub fn line_key(text: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(out.as_bytes())
 }
 
-/// Weighted term frequencies `1 + ln(tf)` over the segments whose key is not in `boilerplate`.
-pub fn term_frequencies(a: &Analysed, boilerplate: &HashSet<u64>, w: Weights) -> SparseVec {
+/// Weighted term frequencies `1 + ln(tf)` over the segments whose key is not boilerplate.
+pub fn term_frequencies(a: &Analysed, is_boilerplate: impl Fn(u64) -> bool, w: Weights) -> SparseVec {
     let mut tf: BTreeMap<&str, f64> = BTreeMap::new();
-    for seg in a.title.iter().filter(|s| !boilerplate.contains(&s.key)) {
+    for seg in a.title.iter().filter(|s| !is_boilerplate(s.key)) {
         for t in &seg.terms {
             *tf.entry(t).or_insert(0.0) += w.title;
         }
     }
     let mut n = 0;
-    for seg in a.body.iter().filter(|s| !boilerplate.contains(&s.key)) {
+    for seg in a.body.iter().filter(|s| !is_boilerplate(s.key)) {
         for t in &seg.terms {
             n += 1;
             *tf.entry(t).or_insert(0.0) += if n <= w.lead_terms { w.lead } else { 1.0 };

@@ -1,18 +1,22 @@
-//! PostgreSQL: connection, migrations, and the queries of each aggregate.
+//! PostgreSQL: connection, migrations, and every query, one file per aggregate. Nothing outside this
+//! module runs SQL.
 //!
 //! - [`feeds`]: feed rows, due-feed claims and the poll-result transaction.
-//! - [`articles`]: the scrape work queue and article content.
-//! - [`clusters`]: the per-article clustering transaction (fingerprints, band keys, stories).
+//! - [`articles`]: the scrape queue, extracted and imported text, the story engine's queue.
+//! - [`engine`]: the engine lock, batch writes of decisions, snapshots and the decision log.
+//! - [`raw_pages`]: stored pages for re-extraction; [`maintenance`]: retention; [`views`]: reads of
+//!   the consumer views.
 //!
 //! Queries are plain `sqlx::query` with bound parameters (no compile-time checking), so the crate
 //! builds without a database (Docker, CI).
 
 pub mod articles;
-pub mod clusters;
+pub mod engine;
 pub mod feeds;
 pub mod maintenance;
 pub mod raw_pages;
-pub mod revisions;
+mod revisions;
+pub mod views;
 
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -48,6 +52,11 @@ impl StoreError {
     /// "integrity constraint violation"): retrying the same input cannot succeed.
     pub fn is_data_error(&self) -> bool {
         self.sqlstate().is_some_and(|c| c.starts_with("22") || c.starts_with("23"))
+    }
+
+    /// A unique index refused the row (another writer stored the same key first).
+    pub fn is_unique_violation(&self) -> bool {
+        self.sqlstate().is_some_and(|c| c == "23505")
     }
 
     /// A deadlock or serialisation failure: the same work may succeed when retried at once.
@@ -100,8 +109,14 @@ impl Store {
         Store { pool }
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
+    /// Closes every connection (at exit, so the server does not log each one as reset).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Drops a database (evaluation tools' scratch databases), closing its connections.
+    pub async fn drop_database(url: &str) -> Result<(), StoreError> {
+        Postgres::force_drop_database(url).await.map_err(StoreError::Query)
     }
 
     /// Cheap liveness probe for `/readyz`.

@@ -1,7 +1,7 @@
 //! The fingerprint → cluster → store path on the real database, driven through the import target.
 
 use crate::support::*;
-use newsdedup::ingest::Outcome;
+use newsdedup::article::Outcome;
 
 const SEED_TIMES: [(&str, &str, &str); 5] = [
     ("003", "iranintl.com", "2022-05-08T12:40:00Z"),
@@ -33,7 +33,7 @@ fn unrelated() -> Vec<(String, String, String, String)> {
 #[tokio::test]
 async fn seeds_form_one_story_and_002_reprints_001() {
     let db = TestDb::new().await;
-    let ing = ingestor(&db);
+    let mut ing = importer(&db).await;
     // Interleave unrelated articles with the seeds, in publication order, as a stream would.
     let mut items: Vec<(String, String, String, Option<String>, String)> = SEED_TIMES
         .iter()
@@ -47,10 +47,10 @@ async fn seeds_form_one_story_and_002_reprints_001() {
     }
     items.sort();
     for (when, id, src, title, body) in &items {
-        import(&ing, id, src, when, title.as_deref(), body).await;
+        import(&mut ing, id, src, when, title.as_deref(), body).await;
     }
 
-    let rows = memberships(&db.store).await;
+    let rows = memberships(&db).await;
     let seed_story = story_of(&rows, "001");
     for (id, _, _) in SEED_TIMES {
         assert_eq!(story_of(&rows, id), seed_story, "seed {id} joins the story: {rows:?}");
@@ -64,7 +64,7 @@ async fn seeds_form_one_story_and_002_reprints_001() {
         "SELECT article_count, source_count, reprint_count FROM story_clusters WHERE story_id = $1",
     )
     .bind(seed_story)
-    .fetch_one(db.store.pool())
+    .fetch_one(&db.pool)
     .await
     .expect("story row");
     assert_eq!((count, sources, reprints), (5, 5, 1));
@@ -74,11 +74,11 @@ async fn seeds_form_one_story_and_002_reprints_001() {
 #[tokio::test]
 async fn original_arriving_after_its_copy_becomes_the_original() {
     let db = TestDb::new().await;
-    let ing = ingestor(&db);
-    import(&ing, "002", "syrianobserver.com", "2022-05-09T08:45:00Z", None, &seed_text("002")).await;
-    let out = import(&ing, "001", "aljazeera.com", "2022-05-08T14:21:00Z", None, &seed_text("001")).await;
+    let mut ing = importer(&db).await;
+    import(&mut ing, "002", "syrianobserver.com", "2022-05-09T08:45:00Z", None, &seed_text("002")).await;
+    let out = import(&mut ing, "001", "aljazeera.com", "2022-05-08T14:21:00Z", None, &seed_text("001")).await;
     assert!(matches!(out, Outcome::Stored { near_duplicate_of: None, .. }), "{out:?}");
-    let rows = memberships(&db.store).await;
+    let rows = memberships(&db).await;
     assert_eq!(story_of(&rows, "001"), story_of(&rows, "002"));
     let r002 = rows.iter().find(|r| r.0 == "002").expect("002");
     assert_eq!(r002.2.as_deref(), Some("001"), "the later-published copy points at the original");
@@ -88,18 +88,17 @@ async fn original_arriving_after_its_copy_becomes_the_original() {
 #[tokio::test]
 async fn importing_twice_adds_nothing() {
     let db = TestDb::new().await;
-    let ing = ingestor(&db);
+    let mut ing = importer(&db).await;
     for _ in 0..2 {
         for (id, src, when) in SEED_TIMES {
-            import(&ing, id, src, when, None, &seed_text(id)).await;
+            import(&mut ing, id, src, when, None, &seed_text(id)).await;
         }
     }
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM story_articles")
-        .fetch_one(db.store.pool())
-        .await
-        .expect("count");
+    let n: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM story_articles").fetch_one(&db.pool).await.expect("count");
     assert_eq!(n, 5);
-    let again = import(&ing, "001", "aljazeera.com", "2022-05-08T14:21:00Z", None, &seed_text("001")).await;
+    let again =
+        import(&mut ing, "001", "aljazeera.com", "2022-05-08T14:21:00Z", None, &seed_text("001")).await;
     assert_eq!(again, Outcome::AlreadyStored);
     db.cleanup().await;
 }
@@ -107,7 +106,7 @@ async fn importing_twice_adds_nothing() {
 #[tokio::test]
 async fn shared_boilerplate_footer_in_one_outlet_is_not_a_reprint() {
     let db = TestDb::new().await;
-    let ing = ingestor(&db);
+    let mut ing = importer(&db).await;
     let footer = "About us: The Valley Gazette is an independent local newspaper serving the river towns since 1884. \
         Our journalism is funded by readers like you. Subscribe today for unlimited access to local news, sport, \
         obituaries and events, delivered to your inbox every morning. Corrections: if you spot an error in our \
@@ -116,11 +115,25 @@ async fn shared_boilerplate_footer_in_one_outlet_is_not_a_reprint() {
         All content copyright Valley Gazette Media Group. Reproduction without permission is prohibited.";
     let items = unrelated();
     let (a, b) = (&items[1], &items[3]);
-    import(&ing, "a", "valley.example", "2022-05-10T10:00:00Z", Some(&a.1), &format!("{}\n\n{footer}", a.3))
-        .await;
-    import(&ing, "b", "valley.example", "2022-05-10T12:00:00Z", Some(&b.1), &format!("{}\n\n{footer}", b.3))
-        .await;
-    let rows = memberships(&db.store).await;
+    import(
+        &mut ing,
+        "a",
+        "valley.example",
+        "2022-05-10T10:00:00Z",
+        Some(&a.1),
+        &format!("{}\n\n{footer}", a.3),
+    )
+    .await;
+    import(
+        &mut ing,
+        "b",
+        "valley.example",
+        "2022-05-10T12:00:00Z",
+        Some(&b.1),
+        &format!("{}\n\n{footer}", b.3),
+    )
+    .await;
+    let rows = memberships(&db).await;
     assert_ne!(story_of(&rows, "a"), story_of(&rows, "b"), "{rows:?}");
     assert!(rows.iter().all(|r| r.2.is_none()), "{rows:?}");
     db.cleanup().await;
@@ -129,13 +142,13 @@ async fn shared_boilerplate_footer_in_one_outlet_is_not_a_reprint() {
 #[tokio::test]
 async fn exact_copy_from_another_outlet_is_a_reprint() {
     let db = TestDb::new().await;
-    let ing = ingestor(&db);
+    let mut ing = importer(&db).await;
     let items = unrelated();
     let orig = items.iter().find(|i| i.0 == "other-feathered-dinosaur").expect("fixture");
-    import(&ing, "orig", "meridian.example", "2022-05-11T18:00:00Z", Some(&orig.1), &orig.3).await;
+    import(&mut ing, "orig", "meridian.example", "2022-05-11T18:00:00Z", Some(&orig.1), &orig.3).await;
     let header = "Coastal Chronicle | Science desk\n\nThis article first appeared in The Meridian Post.";
     let out = import(
-        &ing,
+        &mut ing,
         "copy",
         "coastal.example",
         "2022-05-12T06:30:00Z",
@@ -194,16 +207,16 @@ async fn seeds_are_one_story_in_any_order_from_an_empty_database() {
     ];
     for order in orders {
         let db = TestDb::new().await;
-        let ing = ingestor(&db);
+        let mut ing = importer(&db).await;
         for id in &order {
             match others.iter().find(|o| &o.0 == id) {
                 Some((_, title, body)) => {
-                    import(&ing, id, &format!("{id}.example"), "2022-05-09T09:00:00Z", Some(title), body)
+                    import(&mut ing, id, &format!("{id}.example"), "2022-05-09T09:00:00Z", Some(title), body)
                         .await
                 }
                 None => {
                     import(
-                        &ing,
+                        &mut ing,
                         id,
                         &format!("seed{id}.example"),
                         "2022-05-09T09:00:00Z",
@@ -214,7 +227,7 @@ async fn seeds_are_one_story_in_any_order_from_an_empty_database() {
                 }
             };
         }
-        let rows = memberships(&db.store).await;
+        let rows = memberships(&db).await;
         let story = story_of(&rows, "001");
         let members: Vec<&str> = rows.iter().filter(|r| r.1 == story).map(|r| r.0.as_str()).collect();
         assert_eq!(members, ["000", "001", "002", "003", "004"], "order {order:?}: {rows:?}");
@@ -231,11 +244,11 @@ fn paragraphs(name: &str) -> Vec<String> {
 #[tokio::test]
 async fn constructed_reprints_are_recognised_on_the_real_store() {
     let db = TestDb::new().await;
-    let ing = ingestor(&db);
+    let mut ing = importer(&db).await;
     let original = paragraphs("other-eastmark-rate-rise");
     assert!(original.len() >= 8, "fixture has enough paragraphs");
     import(
-        &ing,
+        &mut ing,
         "orig",
         "ledger.example",
         "2022-05-11T12:05:00Z",
@@ -268,13 +281,13 @@ async fn constructed_reprints_are_recognised_on_the_real_store() {
         ("edited", "local.example", edited.join("\n\n")),
     ] {
         let out =
-            import(&ing, id, source, "2022-05-11T18:00:00Z", Some("Eastmark raises rates"), &body).await;
+            import(&mut ing, id, source, "2022-05-11T18:00:00Z", Some("Eastmark raises rates"), &body).await;
         assert!(
-            matches!(out, Outcome::Stored { method: newsdedup::ingest::Method::Reprint, .. }),
+            matches!(out, Outcome::Stored { method: newsdedup::article::Method::Reprint, .. }),
             "{id}: {out:?}"
         );
     }
-    let rows = memberships(&db.store).await;
+    let rows = memberships(&db).await;
     for id in ["framed", "excerpt", "edited"] {
         let r = rows.iter().find(|r| r.0 == id).expect("stored");
         assert_eq!(r.2.as_deref(), Some("orig"), "{id} reprints the original: {rows:?}");
@@ -282,7 +295,7 @@ async fn constructed_reprints_are_recognised_on_the_real_store() {
     }
     let reprints: i32 = sqlx::query_scalar("SELECT reprint_count FROM story_clusters WHERE story_id = $1")
         .bind(story_of(&rows, "orig"))
-        .fetch_one(db.store.pool())
+        .fetch_one(&db.pool)
         .await
         .expect("story");
     assert_eq!(reprints, 3);
@@ -292,7 +305,7 @@ async fn constructed_reprints_are_recognised_on_the_real_store() {
 #[tokio::test]
 async fn import_reports_bad_lines_and_keeps_going() {
     let db = TestDb::new().await;
-    let ing = ingestor(&db);
+    let mut ing = importer(&db).await;
     let file = [
         r#"{"id":"a","url":"https://one.example/a","source":"one.example","published":"2022-05-08T10:00:00Z","title":"Storm hits coast","body":"A storm hit the coast on Sunday, cutting power to thousands of homes."}"#,
         r#"{"id":"b","body": "#,
@@ -302,15 +315,18 @@ async fn import_reports_bad_lines_and_keeps_going() {
         r#"{"id":"e","published":"not a date","body":"x"}"#,
     ]
     .join("\n");
-    let summary =
-        newsdedup::import::import(&ing, std::io::Cursor::new(file.clone()), |_| {}).await.expect("import");
+    let summary = newsdedup::import::import_reader(&mut ing, std::io::Cursor::new(file.clone()), 512, |_| {})
+        .await
+        .expect("import");
     assert_eq!(summary.stored, 2, "{summary:?}");
     let lines: Vec<usize> = summary.rejected.iter().map(|r| r.line).collect();
     assert_eq!(lines, [2, 3, 6], "{summary:?}");
-    let again = newsdedup::import::import(&ing, std::io::Cursor::new(file), |_| {}).await.expect("import");
+    let again = newsdedup::import::import_reader(&mut ing, std::io::Cursor::new(file), 512, |_| {})
+        .await
+        .expect("import");
     assert_eq!((again.stored, again.already_stored), (0, 2), "re-importing adds nothing");
     let title: String = sqlx::query_scalar("SELECT title FROM articles WHERE external_id = 'd'")
-        .fetch_one(db.store.pool())
+        .fetch_one(&db.pool)
         .await
         .expect("row");
     assert_eq!(title, "Nul title");

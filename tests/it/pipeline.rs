@@ -24,7 +24,7 @@ async fn stored(db: &TestDb) -> Vec<(String, i64, Option<String>)> {
         "SELECT sa.url, sa.story_id, o.url AS original FROM story_articles sa
          LEFT JOIN articles o ON o.article_id = sa.near_duplicate_of ORDER BY sa.url",
     )
-    .fetch_all(db.store.pool())
+    .fetch_all(&db.pool)
     .await
     .expect("query")
     .into_iter()
@@ -66,7 +66,7 @@ async fn feeds_to_stories_end_to_end() {
 
     let count: i32 = sqlx::query_scalar("SELECT article_count FROM story_clusters WHERE story_id = $1")
         .bind(seed_story)
-        .fetch_one(db.store.pool())
+        .fetch_one(&db.pool)
         .await
         .expect("story row");
     assert_eq!(count, 5);
@@ -76,7 +76,7 @@ async fn feeds_to_stories_end_to_end() {
     let failed: Vec<(String, String, i32)> = sqlx::query_as(
         "SELECT url, last_error, consecutive_failures FROM feeds WHERE last_error IS NOT NULL ORDER BY url",
     )
-    .fetch_all(db.store.pool())
+    .fetch_all(&db.pool)
     .await
     .expect("feeds");
     assert_eq!(failed.len(), 2, "{failed:?}");
@@ -85,7 +85,7 @@ async fn feeds_to_stories_end_to_end() {
     assert!(failed.iter().all(|f| f.2 == 1));
     let broken_entries: i64 =
         sqlx::query_scalar("SELECT count(*) FROM articles WHERE url LIKE '%broken-feed-entry%'")
-            .fetch_one(db.store.pool())
+            .fetch_one(&db.pool)
             .await
             .expect("count");
     assert_eq!(broken_entries, 0);
@@ -112,7 +112,7 @@ async fn a_feed_that_recovers_is_polled_normally() {
     assert_eq!(first.feeds_failed, 1);
     let next: (chrono::DateTime<chrono::Utc>, i32) =
         sqlx::query_as("SELECT next_check_at, consecutive_failures FROM feeds")
-            .fetch_one(db.store.pool())
+            .fetch_one(&db.pool)
             .await
             .expect("row");
     assert!(next.0 > chrono::Utc::now(), "retry is scheduled in the future");
@@ -123,7 +123,7 @@ async fn a_feed_that_recovers_is_polled_normally() {
     assert_eq!((second.feeds_failed, second.articles_stored), (0, 5), "{second:?}");
     let (failures, error): (i32, Option<String>) =
         sqlx::query_as("SELECT consecutive_failures, last_error FROM feeds")
-            .fetch_one(db.store.pool())
+            .fetch_one(&db.pool)
             .await
             .expect("row");
     assert_eq!((failures, error), (0, None));
@@ -154,7 +154,7 @@ async fn an_entry_edited_in_its_feed_is_refetched_and_revised() {
     let (revision, body, refresh): (i32, String, bool) = sqlx::query_as(
         "SELECT revision, body, refresh_requested FROM articles WHERE url LIKE '%/seed-001.html'",
     )
-    .fetch_one(db.store.pool())
+    .fetch_one(&db.pool)
     .await
     .expect("article");
     assert_eq!(revision, 1);
@@ -163,14 +163,12 @@ async fn an_entry_edited_in_its_feed_is_refetched_and_revised() {
     let kept: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM article_revisions r JOIN articles a USING (article_id) WHERE a.url LIKE '%/seed-001.html'",
     )
-    .fetch_one(db.store.pool())
+    .fetch_one(&db.pool)
     .await
     .expect("revisions");
     assert_eq!(kept, 1);
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM story_articles")
-        .fetch_one(db.store.pool())
-        .await
-        .expect("count");
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM story_articles").fetch_one(&db.pool).await.expect("count");
     assert_eq!(stored, 5, "no duplicate rows");
     db.cleanup().await;
 }
@@ -199,7 +197,7 @@ async fn the_same_article_from_two_feeds_or_two_urls_is_stored_once() {
 
     let copies: Vec<(String, String)> =
         sqlx::query_as("SELECT url, method FROM story_articles WHERE canonical_url LIKE '%aljazeera.com%'")
-            .fetch_all(db.store.pool())
+            .fetch_all(&db.pool)
             .await
             .expect("query");
     assert_eq!(copies.len(), 1, "stored once: {copies:?}");
@@ -208,7 +206,7 @@ async fn the_same_article_from_two_feeds_or_two_urls_is_stored_once() {
                 (SELECT count(DISTINCT fe.feed_id) FROM feed_entries fe JOIN articles a USING (article_id)
                  WHERE a.canonical_url LIKE '%aljazeera.com%')",
     )
-    .fetch_one(db.store.pool())
+    .fetch_one(&db.pool)
     .await
     .expect("query");
     assert_eq!(duplicates, 1, "the mirror page is recognised by its canonical URL");
@@ -228,7 +226,7 @@ async fn pages_disallowed_by_robots_txt_are_not_fetched_and_use_the_feed_text() 
     assert_eq!(server.hits("/robots.txt").0, 1, "robots.txt read once for the host");
     let methods: Vec<(String, Option<String>)> =
         sqlx::query_as("SELECT url, extraction_method FROM story_articles ORDER BY url")
-            .fetch_all(db.store.pool())
+            .fetch_all(&db.pool)
             .await
             .expect("rows");
     assert_eq!(methods.len(), report.articles_stored, "every entry stored: {report:?}");
@@ -276,9 +274,9 @@ async fn two_replicas_recording_one_poll_store_each_entry_once() {
     let expected = rounds * per_round;
     assert_eq!(new_articles, expected as u64, "each entry counted as new once");
     let articles: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM articles").fetch_one(db.store.pool()).await.expect("count");
+        sqlx::query_scalar("SELECT count(*) FROM articles").fetch_one(&db.pool).await.expect("count");
     let linked: i64 = sqlx::query_scalar("SELECT count(DISTINCT article_id) FROM feed_entries")
-        .fetch_one(db.store.pool())
+        .fetch_one(&db.pool)
         .await
         .expect("count");
     assert_eq!((articles, linked), (expected, expected), "no orphaned or doubled article");
@@ -315,25 +313,22 @@ async fn a_stale_poll_recorded_late_adds_its_new_entries_but_not_its_old_view() 
     assert_eq!(late.expect("stale poll recorded"), 1, "its unseen entry is still stored");
 
     let (etag, next): (Option<String>, chrono::DateTime<chrono::Utc>) =
-        sqlx::query_as("SELECT etag, next_check_at FROM feeds")
-            .fetch_one(db.store.pool())
-            .await
-            .expect("feed");
+        sqlx::query_as("SELECT etag, next_check_at FROM feeds").fetch_one(&db.pool).await.expect("feed");
     assert_eq!(etag.as_deref(), Some("v3"), "the newer validators stay");
     assert_eq!(next.timestamp(), (t0 + chrono::Duration::seconds(910)).timestamp());
     let hash: i64 = sqlx::query_scalar("SELECT content_hash FROM feed_entries WHERE entry_key = 'guid-1'")
-        .fetch_one(db.store.pool())
+        .fetch_one(&db.pool)
         .await
         .expect("entry");
     assert_eq!(hash, 101, "the older view of an entry does not count as an edit");
     let articles: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM articles").fetch_one(db.store.pool()).await.expect("count");
+        sqlx::query_scalar("SELECT count(*) FROM articles").fetch_one(&db.pool).await.expect("count");
     assert_eq!(articles, 2);
 
     // A stale 304 does not move the schedule either.
     db.store.record_poll_not_modified(feed_id, t0 + chrono::Duration::seconds(7), t0).await.expect("304");
     let next: chrono::DateTime<chrono::Utc> =
-        sqlx::query_scalar("SELECT next_check_at FROM feeds").fetch_one(db.store.pool()).await.expect("feed");
+        sqlx::query_scalar("SELECT next_check_at FROM feeds").fetch_one(&db.pool).await.expect("feed");
     assert_eq!(next.timestamp(), (t0 + chrono::Duration::seconds(910)).timestamp());
     db.cleanup().await;
 }

@@ -4,7 +4,6 @@ use crate::server::TestServer;
 use crate::support::TestDb;
 use newsdedup::app::App;
 use newsdedup::config::Settings;
-use newsdedup::ingest::Ingestor;
 
 #[tokio::test]
 async fn reextraction_revises_changed_pages_only() {
@@ -18,14 +17,13 @@ async fn reextraction_revises_changed_pages_only() {
     let app = App::with_store(settings.clone(), db.store.clone()).await.expect("app");
     app.run_once().await.expect("cycle");
     let pages: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM raw_pages").fetch_one(db.store.pool()).await.expect("count");
+        sqlx::query_scalar("SELECT count(*) FROM raw_pages").fetch_one(&db.pool).await.expect("count");
     assert_eq!(pages, 5, "every fetched page is kept");
 
-    let ingestor = Ingestor::new(db.store.clone(), &settings.cluster);
     let rules = std::collections::HashMap::new();
-    let nothing = newsdedup::reextract::run(&ingestor, &rules, None, false).await.expect("run");
+    let nothing = newsdedup::reextract::run(&db.store, &rules, None, false).await.expect("run");
     assert_eq!(nothing.pages, 0, "pages from the current extractor are skipped without --all");
-    let all = newsdedup::reextract::run(&ingestor, &rules, None, true).await.expect("run");
+    let all = newsdedup::reextract::run(&db.store, &rules, None, true).await.expect("run");
     assert_eq!((all.pages, all.unchanged, all.revised), (5, 5, 0), "{all:?}");
 
     // Simulate a page extracted by an older extractor that missed a paragraph: the current one
@@ -41,14 +39,30 @@ async fn reextraction_revises_changed_pages_only() {
          WHERE article_id = (SELECT article_id FROM articles WHERE url LIKE '%/seed-001.html')",
     )
     .bind(&compressed)
-    .execute(db.store.pool())
+    .execute(&db.pool)
     .await
     .expect("update");
-    let one = newsdedup::reextract::run(&ingestor, &rules, None, false).await.expect("run");
+    let one = newsdedup::reextract::run(&db.store, &rules, None, false).await.expect("run");
     assert_eq!((one.pages, one.revised), (1, 1), "{one:?}");
+    // The revision waits for the story engine, then stays in the seed story.
+    let mut session = newsdedup::engine::Session::acquire(&db.store, &settings.cluster, &settings.engine)
+        .await
+        .expect("engine")
+        .expect("lock free");
+    let decided = session.drain(None).await.expect("drain");
+    session.close().await.expect("close");
+    assert_eq!(decided.stored(), 1, "{decided:?}");
+    let (stories, waiting): (i64, i64) = sqlx::query_as(
+        "SELECT count(DISTINCT story_id), (SELECT count(*) FROM articles WHERE recluster_requested)
+         FROM story_articles WHERE url LIKE '%/seed-00%'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("stories");
+    assert_eq!((stories, waiting), (1, 0));
     let (revision, body): (i32, String) =
         sqlx::query_as("SELECT revision, body FROM articles WHERE url LIKE '%/seed-001.html'")
-            .fetch_one(db.store.pool())
+            .fetch_one(&db.pool)
             .await
             .expect("article");
     assert_eq!(revision, 1);

@@ -1,9 +1,12 @@
 //! Test harness: a fresh, migrated database per test, dropped when the test passes (a failing test
-//! leaves it behind for inspection, like `#[sqlx::test]`).
+//! leaves it behind for inspection, like `#[sqlx::test]`). The tests read the database through their
+//! own pool (`db.pool`); the service's store keeps its SQL to itself.
 
-use newsdedup::config::ClusterConfig;
-use newsdedup::ingest::{Content, Ingestor, Outcome, Target};
+use newsdedup::article::{Content, Outcome};
+use newsdedup::config::{ClusterConfig, EngineConfig};
+use newsdedup::import::Importer;
 use newsdedup::store::Store;
+use newsdedup::store::articles::ImportRow;
 use sqlx::Row;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -11,6 +14,8 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 pub struct TestDb {
     pub store: Store,
+    /// For the tests' own queries.
+    pub pool: sqlx::PgPool,
     name: String,
     admin_url: String,
 }
@@ -36,16 +41,23 @@ impl TestDb {
         let admin_url = with_database(&server_url(), "postgres");
         let url = with_database(&server_url(), &name);
         let store = Store::open(&url, 4).await.expect("test database opens and migrates");
-        TestDb { store, name, admin_url }
+        let pool = sqlx::PgPool::connect(&url).await.expect("test pool");
+        TestDb { store, pool, name, admin_url }
     }
 
     /// Drops the database; call at the end of a passing test.
     pub async fn cleanup(self) {
-        let TestDb { store, name, admin_url, .. } = self;
-        store.pool().close().await;
+        let TestDb { store, pool, name, admin_url, .. } = self;
+        store.close().await;
+        pool.close().await;
         let admin = sqlx::PgPool::connect(&admin_url).await.expect("admin connection");
         let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
         sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await.expect("drop test database");
+    }
+
+    /// `SELECT count(*) …` or any single bigint.
+    pub async fn scalar(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 }
 
@@ -64,16 +76,28 @@ pub fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339(rfc3339).expect("valid test date").with_timezone(&chrono::Utc)
 }
 
-/// Imports one article through the real ingest path.
+/// An importer holding the story engine of the test database, with the shipped defaults.
+pub async fn importer(db: &TestDb) -> Importer {
+    importer_with(db, &ClusterConfig::default()).await
+}
+
+pub async fn importer_with(db: &TestDb, cluster: &ClusterConfig) -> Importer {
+    let importer =
+        Importer::open(&db.store, cluster, &EngineConfig::default()).await.expect("importer opens");
+    assert!(!importer.queue_only(), "the test holds the engine");
+    importer
+}
+
+/// Imports one article through the real path (store, then the engine, one batch).
 pub async fn import(
-    ing: &Ingestor,
+    imp: &mut Importer,
     id: &str,
     source: &str,
     when: &str,
     title: Option<&str>,
     body: &str,
 ) -> Outcome {
-    let content = Content {
+    let mut content = Content {
         title: title.map(str::to_owned),
         body: body.to_owned(),
         source: Some(source.to_owned()),
@@ -83,22 +107,19 @@ pub async fn import(
         extraction_method: "import".into(),
         ..Content::default()
     };
-    let target = Target::Import { external_id: id.to_owned(), url: Some(format!("https://{source}/{id}")) };
-    ing.ingest(target, content).await.expect("ingest succeeds")
-}
-
-pub fn ingestor(db: &TestDb) -> Ingestor {
-    Ingestor::new(db.store.clone(), &ClusterConfig::default())
+    content.make_storable();
+    let row = ImportRow { external_id: id.to_owned(), url: Some(format!("https://{source}/{id}")), content };
+    imp.import(vec![row]).await.expect("import succeeds").remove(0)
 }
 
 /// `(external_id, story_id, near_duplicate_of's external_id, method)` for every stored article.
-pub async fn memberships(store: &Store) -> Vec<(String, i64, Option<String>, String)> {
+pub async fn memberships(db: &TestDb) -> Vec<(String, i64, Option<String>, String)> {
     sqlx::query(
         "SELECT sa.external_id, sa.story_id, o.external_id AS original, sa.method
          FROM story_articles sa LEFT JOIN articles o ON o.article_id = sa.near_duplicate_of
          ORDER BY sa.external_id",
     )
-    .fetch_all(store.pool())
+    .fetch_all(&db.pool)
     .await
     .expect("query story_articles")
     .into_iter()
