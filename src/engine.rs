@@ -97,12 +97,21 @@ pub struct BatchOutcome {
     pub failed: Vec<(i64, String)>,
 }
 
+/// A decided batch waiting to be written.
+pub struct DecidedBatch {
+    changes: crate::cluster::Changes,
+    started: Instant,
+    decided_in: Duration,
+}
+
 /// The process that holds the engine lock.
 pub struct Session {
     store: Store,
     conn: EngineConn,
     /// `None` after a failure left the in-memory state ahead of the database: rebuilt before use.
     engine: Option<Engine>,
+    /// The state after a decided batch that is not written yet.
+    uncommitted: Option<Engine>,
     params: Params,
     hasher: Arc<Hasher>,
     config_version: Arc<str>,
@@ -126,6 +135,7 @@ impl Session {
             store: store.clone(),
             conn,
             engine: None,
+            uncommitted: None,
             hasher: Arc::new(Hasher::new(params.minhash_seed, params.shingle_size)),
             params,
             config_version: cluster.version().into(),
@@ -282,11 +292,26 @@ impl Session {
     /// batch for one article's data, the state is rebuilt and the articles are decided one at a time,
     /// so only the refused one is dropped (marked failed).
     pub async fn process(&mut self, items: Vec<Prepared>) -> Result<BatchOutcome, EngineError> {
+        self.process_shared(items.into()).await
+    }
+
+    /// [`Session::process`] for a batch already shared.
+    pub async fn process_shared(&mut self, items: Arc<[Prepared]>) -> Result<BatchOutcome, EngineError> {
         if items.is_empty() {
             return Ok(BatchOutcome::default());
         }
-        let items: Arc<[Prepared]> = items.into();
-        match self.decide_and_commit(Arc::clone(&items)).await {
+        let first = self.decide_and_commit(Arc::clone(&items)).await;
+        self.recover(first, items).await
+    }
+
+    /// After a batch's first attempt: when the database refused it for one article's data, the state
+    /// is rebuilt and the articles are decided one at a time, so only the refused one is dropped.
+    pub async fn recover(
+        &mut self,
+        first: Result<BatchOutcome, EngineError>,
+        items: Arc<[Prepared]>,
+    ) -> Result<BatchOutcome, EngineError> {
+        match first {
             Err(e) if e.is_data_error() && items.len() > 1 => {
                 tracing::warn!(error = %e, articles = items.len(), "a batch was refused; deciding its articles one at a time");
                 let mut out = BatchOutcome::default();
@@ -321,6 +346,14 @@ impl Session {
     }
 
     async fn decide_and_commit(&mut self, items: Arc<[Prepared]>) -> Result<BatchOutcome, EngineError> {
+        let batch = self.decide(items).await?;
+        self.commit(batch).await
+    }
+
+    /// Decides a batch in order (on a blocking thread). The state is then ahead of the database until
+    /// [`Session::commit`] writes the batch; a session must commit each decided batch before deciding
+    /// the next.
+    pub async fn decide(&mut self, items: Arc<[Prepared]>) -> Result<DecidedBatch, EngineError> {
         let started = Instant::now();
         let mut engine = self.take_engine().await?;
         let (engine, changes) = tokio::task::spawn_blocking(move || {
@@ -339,24 +372,30 @@ impl Session {
             (engine, changes)
         })
         .await?;
-        let decided = changes.log.len();
-        // Until the commit succeeds the state is ahead of the database; on failure it is dropped and
-        // rebuilt from the log before the next batch.
+        // Until the commit succeeds the state is ahead of the database: it is parked here, and put
+        // back only when the batch is written (a failure drops it; the next batch rebuilds).
+        self.uncommitted = Some(engine);
+        Ok(DecidedBatch { changes, started, decided_in: started.elapsed() })
+    }
+
+    /// Writes a decided batch in one transaction.
+    pub async fn commit(&mut self, batch: DecidedBatch) -> Result<BatchOutcome, EngineError> {
+        let DecidedBatch { changes, started, decided_in } = batch;
+        let engine = self.uncommitted.take();
         self.conn.commit(&changes, &self.config_version, self.durable).await?;
-        self.engine = Some(engine);
+        self.engine = engine;
+        let decided = changes.log.len();
+        tracing::debug!(
+            decided,
+            decide_ms = decided_in.as_millis() as u64,
+            commit_ms = (started.elapsed() - decided_in).as_millis() as u64,
+            "engine batch"
+        );
         self.since_snapshot += decided as u64;
         metrics::histogram!(telemetry::ENGINE_BATCH_SIZE).record(decided as f64);
         metrics::histogram!(telemetry::ENGINE_BATCH_SECONDS).record(started.elapsed().as_secs_f64());
         for r in &changes.members {
             metrics::counter!(telemetry::ARTICLES_INGESTED, "method" => r.method.as_str()).increment(1);
-        }
-        for r in &changes.members {
-            tracing::debug!(
-                article_id = r.article_id,
-                story_id = r.story_id,
-                method = r.method.as_str(),
-                "clustered"
-            );
         }
         Ok(BatchOutcome { members: changes.members, kept: changes.kept.len(), failed: Vec::new() })
     }

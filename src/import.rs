@@ -210,47 +210,12 @@ impl Importer {
         rows: &[ImportRow],
         features: Vec<Features>,
     ) -> Result<Vec<Outcome>, ImportError> {
-        let enqueued = self.store.enqueue_imports(rows).await?;
-        let mut items = Vec::new();
-        for (e, f) in enqueued.iter().zip(features) {
-            if let Enqueued::Ready { article_id, revision, clustered } = *e {
-                items.push(Prepared { article_id, revision, clustered, features: f });
-            }
-        }
-        let members: HashMap<i64, Outcome> = match self.session.as_mut() {
-            Some(session) => {
-                let outcome = session.process(items).await?;
-                outcome
-                    .members
-                    .into_iter()
-                    .map(|m| {
-                        (
-                            m.article_id,
-                            Outcome::Stored {
-                                article_id: m.article_id,
-                                story_id: m.story_id,
-                                method: m.method,
-                                near_duplicate_of: m.near_duplicate_of,
-                                similarity: m.similarity,
-                            },
-                        )
-                    })
-                    .collect()
-            }
-            None => {
-                items.iter().map(|i| (i.article_id, Outcome::Queued { article_id: i.article_id })).collect()
-            }
+        let staged = stage(&self.store, rows, features).await?;
+        let outcome = match self.session.as_mut() {
+            Some(session) => Some(session.process_shared(Arc::clone(&staged.items)).await?),
+            None => None,
         };
-        Ok(enqueued
-            .into_iter()
-            .map(|e| match e {
-                Enqueued::Ready { article_id, .. } => {
-                    members.get(&article_id).cloned().unwrap_or(Outcome::AlreadyStored)
-                }
-                Enqueued::AlreadyStored => Outcome::AlreadyStored,
-                Enqueued::Duplicate { of } => Outcome::Duplicate { article_id: None, of },
-            })
-            .collect())
+        Ok(staged.outcomes(outcome))
     }
 
     /// Snapshots the engine's state and releases the lock.
@@ -260,6 +225,98 @@ impl Importer {
         }
         Ok(())
     }
+}
+
+/// A batch stored (ready for the engine) but not decided yet.
+struct Staged {
+    enqueued: Vec<Enqueued>,
+    items: Arc<[Prepared]>,
+    /// Rows the database refused, with the reason: `(index in the batch, reason)`.
+    refused: Vec<(usize, String)>,
+    ids: HashSet<String>,
+}
+
+impl Staged {
+    /// Each record's outcome, given what the engine decided (`None`: queued for another process).
+    fn outcomes(self, decided: Option<crate::engine::BatchOutcome>) -> Vec<Outcome> {
+        let members: HashMap<i64, Outcome> = match decided {
+            Some(o) => o
+                .members
+                .into_iter()
+                .map(|m| {
+                    let outcome = Outcome::Stored {
+                        article_id: m.article_id,
+                        story_id: m.story_id,
+                        method: m.method,
+                        near_duplicate_of: m.near_duplicate_of,
+                        similarity: m.similarity,
+                    };
+                    (m.article_id, outcome)
+                })
+                .collect(),
+            None => self
+                .items
+                .iter()
+                .map(|i| (i.article_id, Outcome::Queued { article_id: i.article_id }))
+                .collect(),
+        };
+        self.enqueued
+            .into_iter()
+            .map(|e| match e {
+                Enqueued::Ready { article_id, .. } => {
+                    members.get(&article_id).cloned().unwrap_or(Outcome::AlreadyStored)
+                }
+                Enqueued::AlreadyStored => Outcome::AlreadyStored,
+                Enqueued::Duplicate { of } => Outcome::Duplicate { article_id: None, of },
+            })
+            .collect()
+    }
+}
+
+/// Stores a batch as ready articles. When the database refuses the batch for one record's data,
+/// the records are stored one at a time and only the refused ones are left out.
+async fn stage(store: &Store, rows: &[ImportRow], features: Vec<Features>) -> Result<Staged, ImportError> {
+    let started = Instant::now();
+    let mut refused = Vec::new();
+    let enqueued = match store.enqueue_imports(rows).await {
+        Ok(e) => e,
+        Err(e) if e.is_data_error() && rows.len() > 1 => {
+            let mut out = Vec::with_capacity(rows.len());
+            for (i, row) in rows.iter().enumerate() {
+                match store.enqueue_imports(std::slice::from_ref(row)).await {
+                    Ok(mut one) => out.push(one.remove(0)),
+                    Err(e) if e.is_data_error() => {
+                        refused.push((i, format!("cannot be stored: {e}")));
+                        out.push(Enqueued::AlreadyStored);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            out
+        }
+        Err(e) if e.is_data_error() => {
+            refused.push((0, format!("cannot be stored: {e}")));
+            vec![Enqueued::AlreadyStored]
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tracing::debug!(
+        records = rows.len(),
+        store_ms = started.elapsed().as_millis() as u64,
+        "import batch stored"
+    );
+    let items: Vec<Prepared> = enqueued
+        .iter()
+        .zip(features)
+        .filter_map(|(e, f)| match *e {
+            Enqueued::Ready { article_id, revision, clustered } => {
+                Some(Prepared { article_id, revision, clustered, features: f })
+            }
+            _ => None,
+        })
+        .collect();
+    let ids = rows.iter().map(|r| r.external_id.clone()).collect();
+    Ok(Staged { enqueued, items: items.into(), refused, ids })
 }
 
 fn features_of(hasher: &Hasher, rows: &[ImportRow]) -> Vec<Features> {
@@ -312,25 +369,80 @@ pub async fn import_reader(
     let reader_thread = std::thread::spawn(move || read_batches(reader, batch_size.max(1), &hasher, &tx));
     let mut summary = Summary::default();
     let mut articles = 0;
+    // The batch stored but not decided yet, with its line numbers and progress. While the engine
+    // decides it, the next batch is stored on another connection.
+    let mut waiting: Option<(Staged, Vec<usize>, usize, u64)> = None;
     while let Some(batch) = rx.recv().await {
         for r in &batch.rejected {
             tracing::warn!(line = r.line, reason = %r.reason, "skipping import line");
         }
         summary.rejected.extend(batch.rejected);
-        let outcomes = importer.import_prepared(&batch.rows, batch.features).await?;
-        for (line, outcome) in batch.lines.iter().zip(&outcomes) {
-            if let Outcome::Stored { article_id, .. } = outcome {
-                tracing::trace!(line, article_id, "imported");
+        // An edit of a record in the undecided batch must follow that batch's decision.
+        if waiting.as_ref().is_some_and(|(w, ..)| batch.rows.iter().any(|r| w.ids.contains(&r.external_id))) {
+            if let Some(w) = waiting.take() {
+                articles += settle(importer, w, None, &mut summary, &mut progress, articles).await?;
             }
-            summary.count(outcome);
         }
-        articles += outcomes.len();
-        summary.lines = batch.lines_read;
-        progress(Progress { lines: batch.lines_read, bytes: batch.bytes_read, articles });
+        let store = importer.store.clone();
+        let (staged, decided) = match (waiting.as_ref(), importer.session.as_mut()) {
+            (Some((w, ..)), Some(session)) => {
+                let items = Arc::clone(&w.items);
+                let (staged, decided) =
+                    tokio::join!(stage(&store, &batch.rows, batch.features), session.decide(items));
+                (staged?, Some(decided))
+            }
+            _ => (stage(&store, &batch.rows, batch.features).await?, None),
+        };
+        if let Some(w) = waiting.take() {
+            articles += settle(importer, w, decided, &mut summary, &mut progress, articles).await?;
+        }
+        waiting = Some((staged, batch.lines, batch.lines_read, batch.bytes_read));
+    }
+    if let Some(w) = waiting.take() {
+        settle(importer, w, None, &mut summary, &mut progress, articles).await?;
     }
     reader_thread.join().map_err(|_| ImportError::Reader)?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// Decides and writes a stored batch (or finishes one already decided) and counts its outcomes.
+/// Returns the number of records.
+async fn settle(
+    importer: &mut Importer,
+    (staged, lines, lines_read, bytes_read): (Staged, Vec<usize>, usize, u64),
+    decided: Option<Result<crate::engine::DecidedBatch, EngineError>>,
+    summary: &mut Summary,
+    progress: &mut impl FnMut(Progress),
+    articles_before: usize,
+) -> Result<usize, ImportError> {
+    let outcome = match importer.session.as_mut() {
+        Some(session) => {
+            let items = Arc::clone(&staged.items);
+            let first = match decided {
+                Some(Ok(batch)) => session.commit(batch).await,
+                Some(Err(e)) => Err(e),
+                None => session.process_shared(Arc::clone(&items)).await,
+            };
+            Some(session.recover(first, items).await?)
+        }
+        None => None,
+    };
+    for (i, reason) in &staged.refused {
+        if let Some(line) = lines.get(*i) {
+            summary.rejected.push(Rejected { line: *line, reason: reason.clone() });
+        }
+    }
+    let refused: HashSet<usize> = staged.refused.iter().map(|(i, _)| *i).collect();
+    let outcomes = staged.outcomes(outcome);
+    for (i, outcome) in outcomes.iter().enumerate() {
+        if !refused.contains(&i) {
+            summary.count(outcome);
+        }
+    }
+    summary.lines = lines_read;
+    progress(Progress { lines: lines_read, bytes: bytes_read, articles: articles_before + outcomes.len() });
+    Ok(outcomes.len())
 }
 
 /// The reader thread: lines → records → features, in batches whose ids are distinct (a repeated id
@@ -354,7 +466,13 @@ fn read_batches(
     let mut ids: HashSet<String> = HashSet::new();
     let (mut lines_read, mut bytes_read) = (0usize, 0u64);
     let send = |mut b: Batch, lines_read, bytes_read| {
+        let started = Instant::now();
         b.features = features_of(hasher, &b.rows);
+        tracing::debug!(
+            records = b.rows.len(),
+            features_ms = started.elapsed().as_millis() as u64,
+            "import batch read"
+        );
         b.lines_read = lines_read;
         b.bytes_read = bytes_read;
         tx.blocking_send(b).is_ok()

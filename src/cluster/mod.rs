@@ -165,10 +165,12 @@ struct Story {
     /// Terms it is indexed under.
     keys: Vec<u32>,
     members: Vec<Member>,
-    /// Document frequency of each centroid term (same order) when the centroid last changed: the
-    /// centroid's norm is computed from these, so scoring an old story does not need its terms'
-    /// current counts, and a story's norm moves only when the story does.
-    centroid_df: Vec<u32>,
+    /// The centroid's norm is computed with the document frequencies its terms had when it last
+    /// changed and the current corpus size, so a story's norm moves only when the story (or the
+    /// corpus size) does. With `B(t) = ln(df(t) + n0·p(t) + 1)` fixed at that moment and
+    /// `L = ln(N + n0 + 1)`, `‖C·idf‖² = Σ C(t)²·(L − B(t))² = L²·S0 − 2L·S1 + S2`: these three sums
+    /// make the norm O(1) per candidate.
+    norm_sums: [f64; 3],
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -193,6 +195,12 @@ struct Pending {
     gone: BTreeMap<i64, StoryRow>,
 }
 
+/// An article's lines as the current state sees them.
+struct Seen {
+    boilerplate: FxHashSet<u64>,
+    tf: SparseVec,
+}
+
 /// Inverse document frequency as the article being decided sees it: the corpus counts the article
 /// itself (`n` includes it, and its own terms' frequencies are one higher).
 struct Idf<'a> {
@@ -205,6 +213,11 @@ struct Idf<'a> {
 }
 
 impl Idf<'_> {
+    /// `ln(N + n0 + 1)`, the numerator of every IDF.
+    fn log_n(&self) -> f64 {
+        (self.n + self.n0 + 1.0).ln()
+    }
+
     fn with_df(&self, df: f64, prior: f64) -> f64 {
         ((self.n + self.n0 + 1.0) / (df + self.n0 * prior + 1.0)).ln()
     }
@@ -274,9 +287,18 @@ impl Engine {
     pub fn decide(&mut self, item: Item<'_>) -> Decision {
         self.advance(item.features.event_at);
         let vacated = self.withdraw(item.article_id);
-        let decision = self.place(item, vacated);
-        self.apply(item, &decision.placement, vacated);
+        let seen = self.seen(item.features);
+        let decision = self.place_seen(item, vacated, &seen);
+        self.apply_seen(item, &decision.placement, vacated, seen);
         self.log(decision)
+    }
+
+    /// What the current state makes of an article's lines: the boilerplate among them and the term
+    /// frequencies of the rest (computed once per decision, shared by place and apply).
+    fn seen(&self, f: &Features) -> Seen {
+        let boilerplate = self.boilerplate(&f.analysed);
+        let tf = terms::term_frequencies(&f.analysed, |k| boilerplate.contains(&k), self.p.weights);
+        Seen { boilerplate, tf }
     }
 
     /// Replays a logged placement (rebuilding state from a snapshot and the log).
@@ -399,7 +421,10 @@ impl Engine {
                 }
             }
         }
-        if self.p.boilerplate_min_count > 0 && clock.saturating_sub(self.s.swept_at) >= MICROS_PER_DAY {
+        // Expired lines already count as unseen (see `boilerplate`); sweeping them out only frees
+        // memory, so it runs when the clock has moved an eighth of the window.
+        let sweep_every = (self.p.window / 8).max(MICROS_PER_DAY);
+        if self.p.boilerplate_min_count > 0 && clock.saturating_sub(self.s.swept_at) >= sweep_every {
             self.s.lines.retain(|_, l| l.last_seen >= window_cut);
             self.s.swept_at = clock;
         }
@@ -436,7 +461,7 @@ impl Engine {
         self.s.story_queue.remove(&(story.last_event, story_id));
         if story.members.is_empty() {
             story.centroid.clear();
-            story.centroid_df.clear();
+            story.norm_sums = [0.0; 3];
             story.shaped_by = 0;
             self.s.story_queue.insert((story.last_event, story_id));
             self.s.stories.insert(story_id, story);
@@ -468,9 +493,12 @@ impl Engine {
     /// Where the article goes, given the current state (nothing changes). `vacated` is the story its
     /// earlier revision just left empty: seeding again reuses that id.
     pub fn place(&self, item: Item<'_>, vacated: Option<i64>) -> Decision {
+        self.place_seen(item, vacated, &self.seen(item.features))
+    }
+
+    fn place_seen(&self, item: Item<'_>, vacated: Option<i64>, seen: &Seen) -> Decision {
         let f = item.features;
-        let boilerplate = self.boilerplate(&f.analysed);
-        let tf = terms::term_frequencies(&f.analysed, |k| boilerplate.contains(&k), self.p.weights);
+        let (boilerplate, tf) = (&seen.boilerplate, &seen.tf);
         let own: Vec<u32> = {
             let mut ids: Vec<u32> = tf.iter().filter_map(|(t, _)| self.s.terms.get(t)).collect();
             ids.sort_unstable();
@@ -484,7 +512,7 @@ impl Engine {
             placement,
             candidates,
         };
-        if let Some(placement) = self.find_original(item, &boilerplate, &tf, &idf) {
+        if let Some(placement) = self.find_original(item, boilerplate, tf, &idf) {
             return decision(placement, Vec::new());
         }
 
@@ -535,16 +563,9 @@ impl Engine {
                 let story = self.s.stories.get(id)?;
                 // The centroid's norm uses the frequencies its terms had when it last changed (and the
                 // current corpus size); the dot product uses current ones.
-                let norm_c = story
-                    .centroid
-                    .iter()
-                    .zip(story.centroid_df.iter().copied().chain(std::iter::repeat(0)))
-                    .map(|((t, w), df)| {
-                        let prior = self.s.prior.get(*t as usize).copied().unwrap_or(0.0);
-                        (f64::from(*w) * idf.with_df(f64::from(df), prior)).powi(2)
-                    })
-                    .sum::<f64>()
-                    .sqrt();
+                let [s0, s1, s2] = story.norm_sums;
+                let l = idf.log_n();
+                let norm_c = (l * l * s0 - 2.0 * l * s1 + s2).max(0.0).sqrt();
                 let similarity =
                     vector::weighted_dot(&v, &story.centroid, |t| idf.of(t)) / norm_c.max(f64::MIN_POSITIVE);
                 let gap_days = (f.event_at - story.last_event).max(0) as f64 / MICROS_PER_DAY as f64;
@@ -571,13 +592,23 @@ impl Engine {
         )
     }
 
-    /// Boilerplate keys of the article seen in at least `boilerplate_min_count` earlier articles.
+    /// The start of the story window, measured back from the clock.
+    fn window_start(&self) -> i64 {
+        self.s.clock.map_or(i64::MIN, |c| c.saturating_sub(self.p.window))
+    }
+
+    /// Boilerplate keys of the article seen in at least `boilerplate_min_count` earlier articles
+    /// within the window.
     fn boilerplate(&self, a: &Analysed) -> FxHashSet<u64> {
         let min = self.p.boilerplate_min_count;
         if min == 0 {
             return FxHashSet::default();
         }
-        a.keys().into_iter().filter(|k| self.s.lines.get(k).is_some_and(|l| l.count >= min)).collect()
+        let since = self.window_start();
+        a.keys()
+            .into_iter()
+            .filter(|k| self.s.lines.get(k).is_some_and(|l| l.count >= min && l.last_seen >= since))
+            .collect()
     }
 
     /// Stories the article proves to be the same as `best`: it is at least `merge_threshold` similar
@@ -715,6 +746,11 @@ impl Engine {
 
     /// Applies a placement: counts the article, records its membership, moves centroids and indexes.
     pub fn apply(&mut self, item: Item<'_>, placement: &Placement, vacated: Option<i64>) {
+        let seen = self.seen(item.features);
+        self.apply_seen(item, placement, vacated, seen);
+    }
+
+    fn apply_seen(&mut self, item: Item<'_>, placement: &Placement, vacated: Option<i64>, seen: Seen) {
         let f = item.features;
         let id = item.article_id;
         let (Some((method, similarity, near_dup)), Some(story_id)) =
@@ -722,9 +758,7 @@ impl Engine {
         else {
             return;
         };
-        let boilerplate = self.boilerplate(&f.analysed);
-        let tf_strings = terms::term_frequencies(&f.analysed, |k| boilerplate.contains(&k), self.p.weights);
-        let tf = self.intern_vector(&tf_strings);
+        let tf = self.intern_vector(&seen.tf);
         for (t, _) in &tf {
             if let Some(df) = self.s.df.get_mut(*t as usize) {
                 *df += 1;
@@ -732,8 +766,13 @@ impl Engine {
         }
         self.s.n_docs += 1;
         let keys = if self.p.boilerplate_min_count > 0 { f.analysed.keys() } else { Vec::new() };
+        let since = self.window_start();
         for key in &keys {
             let line = self.s.lines.entry(*key).or_insert(Line { count: 0, last_seen: f.event_at });
+            if line.last_seen < since {
+                // Not seen for a whole window: it starts counting again.
+                line.count = 0;
+            }
             line.count += 1;
             line.last_seen = line.last_seen.max(f.event_at);
         }
@@ -928,8 +967,13 @@ impl Engine {
         for t in &story.keys {
             self.s.postings.entry(*t).or_default().push(story_id);
         }
-        story.centroid_df =
-            story.centroid.iter().map(|(t, _)| self.s.df.get(*t as usize).copied().unwrap_or(0)).collect();
+        let n0 = self.p.prior_weight;
+        story.norm_sums = story.centroid.iter().fold([0.0; 3], |[s0, s1, s2], (t, w)| {
+            let df = f64::from(self.s.df.get(*t as usize).copied().unwrap_or(0));
+            let b = (df + n0 * self.s.prior.get(*t as usize).copied().unwrap_or(0.0) + 1.0).ln();
+            let w2 = f64::from(*w).powi(2);
+            [s0 + w2, s1 + w2 * b, s2 + w2 * b * b]
+        });
     }
 
     /// IDF over the counted corpus (once the article being applied is counted).

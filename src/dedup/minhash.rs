@@ -59,8 +59,17 @@ impl Hasher {
     /// than the shingle size yields one shingle of all its words; an empty text yields none and an
     /// all-`u32::MAX` signature, which matches nothing in LSH because empty texts are never indexed.
     pub fn fingerprint(&self, text: &str) -> Fingerprint {
-        let words = text::words(text);
-        let mut sequence = shingle_sequence(&words, self.shingle_size);
+        self.fingerprint_of_sequence(shingle_sequence(&text::words(text), self.shingle_size))
+    }
+
+    /// Words per shingle.
+    pub fn shingle_size(&self) -> usize {
+        self.shingle_size
+    }
+
+    /// The fingerprint of a text whose shingle hashes, in text order, are `sequence` (see
+    /// [`shingle_sequence`]).
+    pub fn fingerprint_of_sequence(&self, mut sequence: Vec<u64>) -> Fingerprint {
         let mut lead = sequence[..sequence.len().div_ceil(3)].to_vec();
         lead.sort_unstable();
         lead.dedup();
@@ -99,27 +108,30 @@ pub fn shingle_hashes(words: &[String], k: usize) -> Vec<u64> {
     out
 }
 
-/// Hashes of the `k`-word shingles in text order.
-fn shingle_sequence(words: &[String], k: usize) -> Vec<u64> {
+/// Hashes of the `k`-word shingles of `words` in text order: every window of `k` words, or one
+/// shingle of all the words when there are no more than `k`.
+pub fn shingle_sequence<S: AsRef<str>>(words: &[S], k: usize) -> Vec<u64> {
     let k = k.max(1);
+    let mut buf = Vec::new();
     if words.is_empty() {
         Vec::new()
     } else if words.len() <= k {
-        vec![hash_shingle(words)]
+        vec![hash_shingle(words, &mut buf)]
     } else {
-        words.windows(k).map(hash_shingle).collect()
+        words.windows(k).map(|w| hash_shingle(w, &mut buf)).collect()
     }
 }
 
-fn hash_shingle(words: &[String]) -> u64 {
-    let mut buf = Vec::with_capacity(words.iter().map(|w| w.len() + 1).sum());
+/// XXH3 of the words joined by single spaces (`buf` is scratch space, reused across calls).
+pub fn hash_shingle<S: AsRef<str>>(words: &[S], buf: &mut Vec<u8>) -> u64 {
+    buf.clear();
     for (i, w) in words.iter().enumerate() {
         if i > 0 {
             buf.push(b' ');
         }
-        buf.extend_from_slice(w.as_bytes());
+        buf.extend_from_slice(w.as_ref().as_bytes());
     }
-    xxh3_64_with_seed(&buf, SHINGLE_HASH_SEED)
+    xxh3_64_with_seed(buf, SHINGLE_HASH_SEED)
 }
 
 /// LSH band keys of a signature: one key per band, mixing in the band index so equal rows in

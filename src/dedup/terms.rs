@@ -11,7 +11,6 @@ use regex::Regex;
 use rust_stemmers::{Algorithm, Stemmer};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
-use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// A sparse vector: terms sorted ascending, with weights.
@@ -66,12 +65,27 @@ pub struct Weights {
 
 /// Splits and analyses an article (pure; the expensive part, done before the clustering transaction).
 pub fn analyse(title: Option<&str>, body: &str) -> Analysed {
+    Analysed { title: analyse_title(title), body: body.split('\n').filter_map(|l| body_line(l).1).collect() }
+}
+
+/// The title's segments (split at separators such as ` - ` and ` | `).
+pub fn analyse_title(title: Option<&str>) -> Vec<Segment> {
     let title = title.map(normalise).unwrap_or_default();
-    let body = normalise(body);
-    Analysed {
-        title: TITLE_SEPARATOR.split(&title).filter(|s| !s.trim().is_empty()).map(segment).collect(),
-        body: body.split('\n').filter(|l| !l.trim().is_empty()).map(segment).collect(),
-    }
+    TITLE_SEPARATOR.split(&title).filter(|s| !s.trim().is_empty()).map(segment).collect()
+}
+
+/// One raw body line: its boilerplate key, and its segment unless it is blank once normalised
+/// (normalisation works line by line, so analysing lines one at a time equals [`analyse`]).
+pub fn body_line(raw: &str) -> (u64, Option<Segment>) {
+    let text = normalise(raw);
+    let key = line_key(&text);
+    let segment = (!text.trim().is_empty()).then(|| Segment { key, terms: salient_terms(&text) });
+    (key, segment)
+}
+
+/// The boilerplate key of one raw body line, as [`analyse`] keys it.
+pub fn raw_line_key(line: &str) -> u64 {
+    line_key(&normalise(line))
 }
 
 /// The body's non-blank lines, normalised as [`analyse`] sees them, with their boilerplate keys.
@@ -85,15 +99,10 @@ fn segment(text: &str) -> Segment {
     Segment { key: line_key(text), terms: salient_terms(text) }
 }
 
-/// NFKC, typographic apostrophes folded to `'`, URLs and e-mail addresses removed.
+/// NFKC, typographic apostrophes folded to `'` (the fullwidth one is folded by NFKC itself), URLs
+/// and e-mail addresses removed.
 fn normalise(text: &str) -> String {
-    let folded: String = text
-        .nfkc()
-        .map(|c| match c {
-            '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{FF07}' => '\'',
-            _ => c,
-        })
-        .collect();
+    let folded = super::text::nfkc_folded(text);
     URL_OR_EMAIL.replace_all(&folded, " ").into_owned()
 }
 
@@ -120,9 +129,32 @@ pub fn salient_terms(text: &str) -> Vec<String> {
             if t.chars().count() < 2 && !t.chars().all(|c| c.is_ascii_digit()) {
                 return None;
             }
-            Some(STEMMER.stem(&t).into_owned())
+            Some(stem(t))
         })
         .collect()
+}
+
+thread_local! {
+    /// Stems of words already seen on this thread: most words of a news stream recur, and the
+    /// Snowball stemmer is a sizeable share of feature time. Cleared when it grows large.
+    static STEMS: std::cell::RefCell<rustc_hash::FxHashMap<String, String>> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+}
+const STEM_CACHE_WORDS: usize = 200_000;
+
+fn stem(word: String) -> String {
+    STEMS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(s) = cache.get(&word) {
+            return s.clone();
+        }
+        let s = STEMMER.stem(&word).into_owned();
+        if cache.len() >= STEM_CACHE_WORDS {
+            cache.clear();
+        }
+        cache.insert(word, s.clone());
+        s
+    })
 }
 
 /// Boilerplate-memory key of a line: whitespace collapsed, digit runs → `0`, every word after the
