@@ -237,7 +237,7 @@ impl Default for ScrapeConfig {
 
 /// The story engine's process settings. None of them changes a decision (they are not part of
 /// `config_version`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineConfig {
     /// Ready articles the engine decides and writes per batch (one transaction each).

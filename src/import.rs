@@ -212,7 +212,11 @@ impl Importer {
     ) -> Result<Vec<Outcome>, ImportError> {
         let staged = stage(&self.store, rows, features).await?;
         let outcome = match self.session.as_mut() {
-            Some(session) => Some(session.process_shared(Arc::clone(&staged.items)).await?),
+            Some(session) => {
+                let outcome = session.process_shared(Arc::clone(&staged.items)).await?;
+                session.maybe_snapshot().await?;
+                Some(outcome)
+            }
             None => None,
         };
         Ok(staged.outcomes(outcome))
@@ -424,7 +428,10 @@ async fn settle(
                 Some(Err(e)) => Err(e),
                 None => session.process_shared(Arc::clone(&items)).await,
             };
-            Some(session.recover(first, items).await?)
+            let outcome = session.recover(first, items).await?;
+            // A long import checkpoints like the service, so a restart replays little.
+            session.maybe_snapshot().await?;
+            Some(outcome)
         }
         None => None,
     };

@@ -14,7 +14,8 @@
 //! - [`cluster`]: the story engine, a pure in-memory core that decides each article's story.
 //! - [`engine`]: runs the story engine against the store (lock, rebuild, batches, snapshots).
 //! - [`store`]: PostgreSQL connection, migrations and every query.
-//! - [`article`]: the records that cross stages (content, methods, states).
+//! - [`article`], [`decision`]: the records that cross stages (content, methods, states; the
+//!   engine's decisions and the rows they change).
 //! - [`import`]: replay JSONL archives through the engine; [`reextract`]: re-run the extractor.
 //! - [`app`]: wiring and lifecycle; [`maintenance`]: retention; [`http`]: health and metrics.
 
@@ -22,6 +23,7 @@ pub mod app;
 pub mod article;
 pub mod cluster;
 pub mod config;
+pub mod decision;
 pub mod dedup;
 pub mod engine;
 pub mod extract;

@@ -14,11 +14,11 @@
 //! logged [`Placement`] runs the same steps with the logged placement instead of `place`.
 //!
 //! - [`features`]: what an article's text yields (pure, parallel).
-//! - [`decision`]: placements, evidence and the rows a batch changes.
+//! - [`crate::decision`]: placements, evidence and the rows a batch changes (below the engine and
+//!   the store, which both use them).
 //! - [`params`], [`vocab`], [`vector`]: numbers, interned strings, sparse vectors.
 //! - `snapshot`: the state as bytes, for checkpoints.
 
-pub mod decision;
 pub mod features;
 pub mod params;
 mod snapshot;
@@ -28,7 +28,7 @@ pub mod vocab;
 #[cfg(test)]
 mod tests;
 
-pub use decision::{
+pub use crate::decision::{
     Changes, Decision, LogEntry, MemberRow, MergeRow, Placement, RepointRow, Scored, StoryRow,
 };
 pub use features::{ArticleText, Features};
@@ -517,6 +517,7 @@ impl Engine {
         }
 
         // Story tier. The article vector over all its terms (unseen ones have frequency 1, itself).
+        let mut idfs: Vec<f64> = Vec::with_capacity(tf.len());
         let weighted: Vec<(&str, Option<u32>, f64)> = tf
             .iter()
             .map(|(t, w)| {
@@ -525,14 +526,20 @@ impl Engine {
                     Some(id) => idf.of(id),
                     None => idf.with_df(1.0, prior::share(t)),
                 };
+                idfs.push(i);
                 (t.as_str(), id, w * i)
             })
             .collect();
         let norm = weighted.iter().map(|(_, _, w)| w * w).sum::<f64>().sqrt();
         let norm = if norm > 0.0 { norm } else { 1.0 };
-        let mut v: Vec<(u32, f64)> =
-            weighted.iter().filter_map(|(_, id, w)| id.map(|id| (id, w / norm))).collect();
-        v.sort_by_key(|e| e.0);
+        // The dot product with a centroid weighs each shared term by its IDF once more: every shared
+        // term is the article's own, so `v(t)·idf(t)` is computed here once for all candidates.
+        let mut v_idf: Vec<(u32, f64)> = weighted
+            .iter()
+            .zip(&idfs)
+            .filter_map(|((_, id, w), i)| id.map(|id| (id, w / norm * i)))
+            .collect();
+        v_idf.sort_by_key(|e| e.0);
 
         // Candidates: stories indexed under the article's heaviest terms, live within the window,
         // ranked by the summed weight of those terms (rounded: ties go to the older story).
@@ -567,7 +574,7 @@ impl Engine {
                 let l = idf.log_n();
                 let norm_c = (l * l * s0 - 2.0 * l * s1 + s2).max(0.0).sqrt();
                 let similarity =
-                    vector::weighted_dot(&v, &story.centroid, |t| idf.of(t)) / norm_c.max(f64::MIN_POSITIVE);
+                    vector::weighted_dot(&v_idf, &story.centroid, |_| 1.0) / norm_c.max(f64::MIN_POSITIVE);
                 let gap_days = (f.event_at - story.last_event).max(0) as f64 / MICROS_PER_DAY as f64;
                 Some(Scored {
                     story: *id,

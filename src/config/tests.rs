@@ -78,6 +78,7 @@ fn shipped_production_config_uses_the_documented_cluster_defaults() {
     let shipped = serde_json::to_value(&s.cluster).expect("serialises");
     let defaults = serde_json::to_value(ClusterConfig::default()).expect("serialises");
     assert_eq!(shipped, defaults, "config/feeds.toml's [cluster] must equal the defaults the docs report");
+    assert_eq!(s.engine, EngineConfig::default(), "config/feeds.toml's [engine] must equal the defaults");
 }
 
 #[test]

@@ -9,14 +9,15 @@
 use super::stopwords;
 use regex::Regex;
 use rust_stemmers::{Algorithm, Stemmer};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use unicode_segmentation::UnicodeSegmentation;
 
 /// A sparse vector: terms sorted ascending, with weights.
 pub type SparseVec = Vec<(String, f64)>;
 
-static STOP: LazyLock<HashSet<&'static str>> = LazyLock::new(|| stopwords::ENGLISH.iter().copied().collect());
+static STOP: LazyLock<rustc_hash::FxHashSet<&'static str>> =
+    LazyLock::new(|| stopwords::ENGLISH.iter().copied().collect());
 static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 static URL_OR_EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:https?://|www\.)\S+|\S+@\S+\.\w+")

@@ -5,14 +5,13 @@
 
 use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 /// First key of the per-feed advisory lock (two-key form, a key space apart from the one-key locks
 /// used for clustering and by sqlx migrations); "ndfe" in ASCII.
 const FEED_LOCK_CLASS: i32 = 0x6e64_6665;
 
 /// A feed due for polling, as claimed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueFeed {
     pub feed_id: i64,
     /// The URL as configured (the feed's identity).
@@ -99,7 +98,7 @@ impl Store {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<DueFeed>, StoreError> {
-        let rows = sqlx::query(
+        let mut feeds: Vec<DueFeed> = sqlx::query_as(
             "UPDATE feeds f SET next_check_at = $2
              FROM (SELECT feed_id FROM feeds
                    WHERE active AND next_check_at <= $1
@@ -117,17 +116,6 @@ impl Store {
         .bind(not_checked_since)
         .fetch_all(&self.pool)
         .await?;
-        let mut feeds: Vec<DueFeed> = rows
-            .into_iter()
-            .map(|r| DueFeed {
-                feed_id: r.get("feed_id"),
-                config_url: r.get("config_url"),
-                url: r.get("url"),
-                etag: r.get("etag"),
-                last_modified: r.get("last_modified"),
-                consecutive_failures: r.get("consecutive_failures"),
-            })
-            .collect();
         feeds.sort_by_key(|f| f.feed_id);
         Ok(feeds)
     }

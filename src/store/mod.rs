@@ -3,7 +3,8 @@
 //!
 //! - [`feeds`]: feed rows, due-feed claims and the poll-result transaction.
 //! - [`articles`]: the scrape queue, extracted and imported text, the story engine's queue.
-//! - [`engine`]: the engine lock, batch writes of decisions, snapshots and the decision log.
+//! - [`engine`]: the engine lock, snapshots and the decision log; [`stories`]: each batch of
+//!   decisions (stories, memberships, merges) in one transaction.
 //! - [`raw_pages`]: stored pages for re-extraction; [`maintenance`]: retention; [`views`]: reads of
 //!   the consumer views.
 //!
@@ -16,6 +17,7 @@ pub mod feeds;
 pub mod maintenance;
 pub mod raw_pages;
 mod revisions;
+pub mod stories;
 pub mod views;
 
 use sqlx::migrate::MigrateDatabase;

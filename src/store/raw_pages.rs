@@ -2,10 +2,9 @@
 
 use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 /// A stored page and what re-extraction needs to know about its article.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredPage {
     pub article_id: i64,
     pub feed_id: Option<i64>,
@@ -28,7 +27,7 @@ impl Store {
         after_article_id: i64,
         limit: i64,
     ) -> Result<Vec<StoredPage>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT r.article_id, a.feed_id, r.final_url, r.content_type, r.fetched_at, r.html_zstd,
                     a.feed_title, a.feed_published_at
              FROM raw_pages r JOIN articles a USING (article_id)
@@ -43,20 +42,7 @@ impl Store {
         .bind(current)
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| StoredPage {
-                article_id: r.get("article_id"),
-                feed_id: r.get("feed_id"),
-                final_url: r.get("final_url"),
-                content_type: r.get("content_type"),
-                fetched_at: r.get("fetched_at"),
-                html_zstd: r.get("html_zstd"),
-                feed_title: r.get("feed_title"),
-                feed_published_at: r.get("feed_published_at"),
-            })
-            .collect())
+        .await?)
     }
 
     /// Records that a page was re-extracted by extractor `version`.

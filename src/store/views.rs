@@ -20,4 +20,15 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+
+    /// Seconds from discovery (the poll that first saw the entry) to placement in a story, ascending,
+    /// for every stored article (the live load benchmark).
+    pub async fn discovery_to_story_seconds(&self) -> Result<Vec<f64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT extract(epoch FROM m.joined_at - a.discovered_at)::float8 AS seconds
+             FROM story_members m JOIN articles a USING (article_id) ORDER BY seconds",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }

@@ -18,6 +18,7 @@ pub struct TestDb {
     pub pool: sqlx::PgPool,
     name: String,
     admin_url: String,
+    url: String,
 }
 
 fn server_url() -> String {
@@ -42,7 +43,12 @@ impl TestDb {
         let url = with_database(&server_url(), &name);
         let store = Store::open(&url, 4).await.expect("test database opens and migrates");
         let pool = sqlx::PgPool::connect(&url).await.expect("test pool");
-        TestDb { store, pool, name, admin_url }
+        TestDb { store, pool, name, admin_url, url }
+    }
+
+    /// The database's URL, for processes the test starts.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Drops the database; call at the end of a passing test.

@@ -1,4 +1,5 @@
 use super::*;
+use std::collections::HashSet;
 
 #[test]
 fn salient_terms_match_the_reference_tokeniser() {

@@ -1,4 +1,4 @@
-//! What the engine decides about an article, and what a batch of decisions changes in the consumer
+//! What the story engine decides about an article, and what a batch of decisions changes in the consumer
 //! tables. [`Placement`] is what the decision log keeps: replaying it on the same state rebuilds the
 //! same state. [`Changes`] is what the store writes in one transaction per batch.
 
