@@ -130,7 +130,8 @@ pub struct Session {
 }
 
 /// Replay cost per decision assumed until a rebuild measures it: features are recomputed from the
-/// stored text on all cores (about 2,500 articles/s on the 2-core reference machine) and re-applied.
+/// stored text on all cores and re-applied (measured: 4,800 decisions/s on the 2-core reference
+/// machine, docs/performance.md; the estimate is on the slow side so that snapshots are not skipped).
 const DEFAULT_REPLAY_SECS_PER_DECISION: f64 = 1.0 / 2_500.0;
 
 impl Session {
