@@ -1026,7 +1026,11 @@ fn uncount(s: &mut State, tf: &[(u32, f32)]) {
 fn unindex_bands(bands: &mut FxHashMap<u64, Vec<i64>>, article: i64, keys: &[u64]) {
     for key in keys {
         if let Some(list) = bands.get_mut(key) {
-            list.retain(|a| *a != article);
+            // Lists are in insertion order and eviction takes the oldest, so the entry is near the
+            // front: stop at it instead of scanning a long template key's whole list.
+            if let Some(at) = list.iter().position(|a| *a == article) {
+                list.remove(at);
+            }
             if list.is_empty() {
                 bands.remove(key);
             }
@@ -1037,7 +1041,9 @@ fn unindex_bands(bands: &mut FxHashMap<u64, Vec<i64>>, article: i64, keys: &[u64
 fn unindex_story(postings: &mut FxHashMap<u32, Vec<i64>>, story: i64, keys: &[u32]) {
     for t in keys {
         if let Some(list) = postings.get_mut(t) {
-            list.retain(|s| *s != story);
+            if let Some(at) = list.iter().position(|s| *s == story) {
+                list.remove(at);
+            }
             if list.is_empty() {
                 postings.remove(t);
             }
