@@ -576,10 +576,11 @@ impl Engine {
                 let similarity =
                     vector::weighted_dot(&v_idf, &story.centroid, |_| 1.0) / norm_c.max(f64::MIN_POSITIVE);
                 let gap_days = (f.event_at - story.last_event).max(0) as f64 / MICROS_PER_DAY as f64;
+                let core_days = (f.event_at - story.first_event).abs() as f64 / MICROS_PER_DAY as f64;
                 Some(Scored {
                     story: *id,
                     similarity,
-                    margin: similarity - self.p.story_threshold(gap_days, n_docs),
+                    margin: similarity - self.p.story_threshold(gap_days, core_days, n_docs),
                 })
             })
             .collect();

@@ -18,6 +18,10 @@ pub struct Params {
     pub threshold: f64,
     /// The threshold rises by this × ln(1 + days since the story's last article).
     pub slope: f64,
+    /// The threshold rises by `time_boost · (1 − exp(−d²/2σ²))`, `d` = days from the story's first
+    /// report, σ = `time_sigma_days` (0: off).
+    pub time_sigma_days: f64,
+    pub time_boost: f64,
     /// Extra threshold while the corpus is young: `cold_boost · cold_docs / (N + cold_docs)`.
     pub cold_boost: f64,
     pub cold_docs: f64,
@@ -42,8 +46,15 @@ pub(crate) const MICROS_PER_DAY: i64 = 86_400_000_000;
 impl Params {
     /// The bar an article must clear to join a story last active `gap_days` before it, with `n_docs`
     /// articles counted (the article itself included).
-    pub fn story_threshold(&self, gap_days: f64, n_docs: f64) -> f64 {
+    pub fn story_threshold(&self, gap_days: f64, core_days: f64, n_docs: f64) -> f64 {
+        let time = if self.time_sigma_days > 0.0 {
+            let z = core_days / self.time_sigma_days;
+            self.time_boost * (1.0 - (-0.5 * z * z).exp())
+        } else {
+            0.0
+        };
         self.threshold
+            + time
             + self.slope * gap_days.max(0.0).ln_1p()
             + self.cold_boost * self.cold_docs / (n_docs.max(0.0) + self.cold_docs)
     }

@@ -66,11 +66,22 @@ fn words(prefix: &str, n: usize) -> String {
 fn threshold_rises_with_gap_and_falls_with_corpus_size() {
     let p = params();
     let warm = 1e6;
-    assert!((p.story_threshold(0.0, warm) - 0.20).abs() < 1e-3);
-    assert!((p.story_threshold(7.0, warm) - (0.20 + 0.05 * 8f64.ln())).abs() < 1e-3);
-    assert!(p.story_threshold(365.0, warm) > 0.49);
-    assert!(p.story_threshold(0.0, 15.0) > p.story_threshold(0.0, 1000.0), "young corpus demands more");
-    assert!((p.story_threshold(0.0, 0.0) - 0.30).abs() < 1e-9);
+    assert!((p.story_threshold(0.0, 0.0, warm) - 0.20).abs() < 1e-3);
+    assert!((p.story_threshold(7.0, 0.0, warm) - (0.20 + 0.05 * 8f64.ln())).abs() < 1e-3);
+    assert!(p.story_threshold(365.0, 0.0, warm) > 0.49);
+    assert!(
+        p.story_threshold(0.0, 0.0, 15.0) > p.story_threshold(0.0, 0.0, 1000.0),
+        "young corpus demands more"
+    );
+    assert!((p.story_threshold(0.0, 0.0, 0.0) - 0.30).abs() < 1e-9);
+    // The time term, off by default, grows with the distance to the story's first report.
+    let mut timed = p.clone();
+    timed.time_sigma_days = 3.0;
+    timed.time_boost = 0.2;
+    assert!((timed.story_threshold(0.0, 0.0, warm) - p.story_threshold(0.0, 0.0, warm)).abs() < 1e-12);
+    let at_sigma = timed.story_threshold(0.0, 3.0, warm) - p.story_threshold(0.0, 3.0, warm);
+    assert!((at_sigma - 0.2 * (1.0 - (-0.5f64).exp())).abs() < 1e-9, "{at_sigma}");
+    assert!(timed.story_threshold(0.0, 30.0, warm) - p.story_threshold(0.0, 30.0, warm) > 0.199);
 }
 
 #[test]

@@ -29,7 +29,7 @@ impl<'de> Deserialize<'de> for Ratio {
 }
 
 /// A finite number ≥ 0, rejected at load otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd, serde::Serialize)]
 pub struct NonNegative(f64);
 
 impl NonNegative {
@@ -79,6 +79,13 @@ pub struct ClusterConfig {
     /// Story tier: the threshold rises by this times ln(1 + days since the story's last article).
     #[serde(default = "default_story_threshold_slope")]
     pub story_threshold_slope: NonNegative,
+    /// Story tier: extra threshold for an article far in time from the story's first report,
+    /// `time_boost · (1 − exp(−d² / 2σ²))` with `d` the days between them; 0 disables it.
+    #[serde(default)]
+    pub time_sigma_days: NonNegative,
+    /// Story tier: the most the time term adds (reached well beyond `time_sigma_days`).
+    #[serde(default)]
+    pub time_boost: NonNegative,
     /// Story tier: extra threshold while the corpus is young, `boost · docs / (N + docs)`.
     #[serde(default = "default_cold_start_boost")]
     pub cold_start_boost: NonNegative,
@@ -204,6 +211,8 @@ impl ClusterConfig {
             reprint_window: days(self.reprint_window_days),
             threshold: self.story_threshold.get(),
             slope: self.story_threshold_slope.get(),
+            time_sigma_days: self.time_sigma_days.get(),
+            time_boost: self.time_boost.get(),
             cold_boost: self.cold_start_boost.get(),
             cold_docs: self.cold_start_docs.get(),
             prior_weight: self.prior_weight.get(),
@@ -241,6 +250,8 @@ impl Default for ClusterConfig {
             reprint_window_days: default_reprint_window_days(),
             story_threshold: default_story_threshold(),
             story_threshold_slope: default_story_threshold_slope(),
+            time_sigma_days: NonNegative::default(),
+            time_boost: NonNegative::default(),
             cold_start_boost: default_cold_start_boost(),
             cold_start_docs: default_cold_start_docs(),
             window_days: default_window_days(),
