@@ -178,3 +178,16 @@ pub enum Outcome {
         article_id: i64,
     },
 }
+
+/// 1990-01-01T00:00:00Z.
+const EARLIEST_DATE_SECS: i64 = 631_152_000;
+/// How far after it was seen a date may lie (time zones, clock skew).
+const MAX_FUTURE_SKEW_HOURS: i64 = 24;
+
+/// A date is evidence only between 1990 (before online news; what earlier dates a page or feed
+/// carries are placeholders such as 1900 or the Unix epoch) and a day after it was seen (time zones
+/// and clock skew; later is a typo or 9999-12-31).
+pub fn plausible_date(date: Option<DateTime<Utc>>, seen_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let earliest = DateTime::from_timestamp(EARLIEST_DATE_SECS, 0).unwrap_or_default();
+    date.filter(|d| *d >= earliest && *d <= seen_at + chrono::Duration::hours(MAX_FUTURE_SKEW_HOURS))
+}

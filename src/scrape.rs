@@ -4,7 +4,7 @@
 //! (or at once for errors that cannot heal) the feed's own content is used instead, so an entry is
 //! never lost.
 
-use crate::article::{Content, RawPage};
+use crate::article::{Content, RawPage, plausible_date};
 use crate::config::{Feed, ScrapeConfig};
 use crate::extract::{self, ExtractionMethod, Page, SiteRules};
 use crate::fetch::{self, Fetcher, Kind, Request};
@@ -15,9 +15,6 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
 use url::Url;
-
-/// Dates further in the future than this (bad metadata, wrong time zones) are not trusted.
-const MAX_FUTURE_SKEW_HOURS: i64 = 24;
 
 /// What became of one claimed article.
 #[derive(Debug, Clone, PartialEq)]
@@ -208,7 +205,7 @@ impl Scraper {
         let content = Content {
             title: a.feed_title.clone(),
             body: body.to_owned(),
-            published_at: a.feed_published_at,
+            published_at: plausible_date(a.feed_published_at, now),
             source: url.as_ref().and_then(fetch::source_host),
             canonical_url: None,
             extraction_method: ExtractionMethod::FeedFallback.as_str().to_owned(),
@@ -269,9 +266,10 @@ pub fn page_content(
         .filter(|c| plausible_identity(c))
         .or(Some(page.final_url).filter(|u| plausible_identity(u)))
         .map(fetch::canonicalize);
-    let published = article
-        .published_at
-        .filter(|d| *d <= page.fetched_at + chrono::Duration::hours(MAX_FUTURE_SKEW_HOURS));
+    // The page's date, else the feed's: consumers read `published_at`, and a page without a date
+    // was still published when its feed said.
+    let published = plausible_date(article.published_at, page.fetched_at)
+        .or(plausible_date(feed_published_at, page.fetched_at));
     Content {
         title: article.title.or_else(|| feed_title.map(str::to_owned)),
         body: article.body,
@@ -295,15 +293,14 @@ pub fn page_content(
     }
 }
 
-/// Where the clusterer places an article in time: the page's date, else the feed's, else now; never
-/// after the fetch (plus skew).
+/// Where the clusterer places an article in time: the page's date, else the feed's, else the fetch
+/// time, each only when plausible.
 pub fn event_time(
     published: Option<DateTime<Utc>>,
     feed_published: Option<DateTime<Utc>>,
     fetched_at: DateTime<Utc>,
 ) -> DateTime<Utc> {
-    let limit = fetched_at + chrono::Duration::hours(MAX_FUTURE_SKEW_HOURS);
-    published.or(feed_published).filter(|d| *d <= limit).unwrap_or(fetched_at)
+    plausible_date(published, fetched_at).or(plausible_date(feed_published, fetched_at)).unwrap_or(fetched_at)
 }
 
 /// A `rel=canonical` that points at a site's front page or at a non-web scheme is a template bug, not
@@ -340,6 +337,15 @@ mod tests {
             fetched,
             "future dates are not trusted"
         );
+        assert_eq!(
+            event_time(Some(t("9999-12-31T00:00:00Z")), Some(t("2022-05-09T00:00:00Z")), fetched),
+            t("2022-05-09T00:00:00Z"),
+            "an absurd page date falls back to the feed's"
+        );
+        assert_eq!(event_time(Some(t("1900-01-01T00:00:00Z")), None, fetched), fetched);
+        assert_eq!(plausible_date(Some(t("1989-12-31T23:59:59Z")), fetched), None);
+        assert!(plausible_date(Some(t("1990-01-01T00:00:00Z")), fetched).is_some());
+        assert!(plausible_date(Some(t("2022-05-10T23:00:00Z")), fetched).is_some(), "a day of skew");
     }
 
     #[test]

@@ -203,6 +203,7 @@ impl Poller {
 
 /// Entries in publication order (oldest first), so that the scrape queue sees originals first.
 fn new_entries(parsed: &ParsedFeed, allow_file: bool) -> Vec<NewEntry> {
+    let now = chrono::Utc::now();
     let mut entries: Vec<NewEntry> = parsed
         .entries
         .iter()
@@ -211,7 +212,8 @@ fn new_entries(parsed: &ParsedFeed, allow_file: bool) -> Vec<NewEntry> {
             url: e.link.as_ref().map(|l| fetch::canonicalize(l).to_string()),
             title: e.title.as_deref().map(|t| text_safe(t).into_owned()),
             content: e.content_text.as_deref().map(|t| text_safe(t).into_owned()),
-            published_at: e.published_at.or(e.updated_at),
+            published_at: crate::article::plausible_date(e.published_at, now)
+                .or(crate::article::plausible_date(e.updated_at, now)),
             allow_file: allow_file && e.link.as_ref().is_some_and(|l| l.scheme() == "file"),
             content_hash: entry_digest(e),
         })

@@ -68,6 +68,17 @@ async fn two_once_runs_over_a_multi_feed_site_give_identical_stories() {
         let summary = app.run_once().await.expect("cycle");
         assert_eq!(summary.articles_stored, articles.len(), "{summary:?}");
         partitions.push(synth::partition(&placed(&db).await));
+        // The pages have no date: `published_at` is the feed's.
+        let dates: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> =
+            sqlx::query_as("SELECT url, published_at FROM story_articles")
+                .fetch_all(&db.pool)
+                .await
+                .expect("dates");
+        for (url, published) in dates {
+            let id = url.rsplit('/').next().unwrap_or_default().trim_end_matches(".html");
+            let expected = articles.iter().find(|a| a.id == id).map(|a| a.published);
+            assert_eq!(published, expected, "{url}");
+        }
         db.cleanup().await;
     }
     assert!(partitions[0].len() > 50, "{} stories", partitions[0].len());

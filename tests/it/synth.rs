@@ -109,17 +109,16 @@ pub fn jsonl_line(a: &Article) -> String {
     .to_string()
 }
 
-/// The article's web page.
+/// The article's web page. It carries no date of its own: the feed's is the only one.
 pub fn page(a: &Article) -> String {
     let paragraphs: String = a.body.iter().map(|p| format!("<p>{p}</p>\n")).collect();
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title>\
          <meta property=\"og:site_name\" content=\"Outlet {o}\"></head><body><nav><a href=\"/\">Home</a></nav>\
-         <article><h1>{t}</h1><time datetime=\"{d}\">{d}</time>\n{paragraphs}</article>\
+         <article><h1>{t}</h1>\n{paragraphs}</article>\
          <footer>Outlet {o}</footer></body></html>",
         t = a.title,
         o = a.outlet,
-        d = a.published.to_rfc3339(),
     )
 }
 
