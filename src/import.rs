@@ -129,6 +129,8 @@ pub fn parse_line(line: &str, now: DateTime<Utc>) -> Result<ImportRow, String> {
                 .with_timezone(&Utc),
         ),
     };
+    // The same rule as for pages and feeds: an implausible date is no evidence.
+    let published_at = crate::article::plausible_date(published_at, now);
     let parsed_url = r.url.as_deref().and_then(|u| url::Url::parse(u).ok());
     let source = r
         .source
@@ -576,6 +578,16 @@ mod tests {
         let r = parse_line(r#"{"id":7,"published":null,"body":"text"}"#, now()).expect("valid");
         assert_eq!(r.external_id, "7");
         assert_eq!(r.content.event_at, now());
+    }
+
+    #[test]
+    fn implausible_dates_are_not_stored() {
+        let r = parse_line(r#"{"id":"o","published":"1900-01-01T00:00:00Z","body":"text"}"#, now())
+            .expect("valid");
+        assert_eq!((r.content.published_at, r.content.event_at), (None, now()));
+        let r = parse_line(r#"{"id":"f","published":"9999-12-31T00:00:00Z","body":"text"}"#, now())
+            .expect("valid");
+        assert_eq!((r.content.published_at, r.content.event_at), (None, now()));
     }
 
     #[test]
