@@ -191,3 +191,82 @@ pub fn plausible_date(date: Option<DateTime<Utc>>, seen_at: DateTime<Utc>) -> Op
     let earliest = DateTime::from_timestamp(EARLIEST_DATE_SECS, 0).unwrap_or_default();
     date.filter(|d| *d >= earliest && *d <= seen_at + chrono::Duration::hours(MAX_FUTURE_SKEW_HOURS))
 }
+
+/// Longest publisher name taken as one; longer "site names" are page titles or marketing copy.
+const MAX_PUBLISHER_CHARS: usize = 80;
+
+/// The outlet an article counts for: the page's own publisher identity (`og:site_name`, JSON-LD
+/// `publisher.name`, already chosen by extraction as `site_name`), normalised so spelling variants of
+/// one name agree, else the host. A host is not an outlet: aggregators, syndication portals and
+/// shared CMS hosts serve many publishers, and per-source rules (same-outlet reprints, house style)
+/// would then treat different newsrooms as one.
+pub fn publisher(site_name: Option<&str>, host: Option<String>) -> Option<String> {
+    site_name.and_then(normalise_publisher).or(host)
+}
+
+/// A record's own `source` (imports): a host is lowercased without `www.` and without a port (the
+/// port says how the page was fetched, not who published it: `ksla.com:80` is `ksla.com`); a name is
+/// normalised like a site name.
+pub fn normalise_source(source: &str) -> Option<String> {
+    let s = source.trim();
+    if !s.contains(char::is_whitespace) && s.contains('.') {
+        let host = s.to_ascii_lowercase();
+        let host = match host.rsplit_once(':') {
+            Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h.to_owned(),
+            _ => host,
+        };
+        let host = host.strip_prefix("www.").map(str::to_owned).unwrap_or(host);
+        return (!host.is_empty()).then_some(host);
+    }
+    normalise_publisher(s)
+}
+
+/// Lowercased words of a publisher name, punctuation dropped and a leading "the" removed ("The
+/// Daily Example" and "DAILY EXAMPLE." agree); `None` when nothing name-like is left.
+fn normalise_publisher(name: &str) -> Option<String> {
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_alphanumeric() && c != '&' && c != '.')
+        .map(|w| w.trim_matches('.').to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let words = match words.split_first() {
+        Some((first, rest)) if first == "the" && !rest.is_empty() => rest,
+        _ => &words[..],
+    };
+    let name = words.join(" ");
+    let chars = name.chars().count();
+    ((2..=MAX_PUBLISHER_CHARS).contains(&chars) && name.chars().any(char::is_alphabetic)).then_some(name)
+}
+
+#[cfg(test)]
+mod publisher_tests {
+    use super::publisher;
+
+    #[test]
+    fn site_name_wins_over_host_and_is_normalised() {
+        let host = || Some("news.example.net".to_owned());
+        assert_eq!(publisher(Some("The Daily Example"), host()).as_deref(), Some("daily example"));
+        assert_eq!(publisher(Some("  DAILY   EXAMPLE. "), host()).as_deref(), Some("daily example"));
+        assert_eq!(publisher(Some("Al-Monitor"), host()).as_deref(), Some("al monitor"));
+        assert_eq!(publisher(Some("AT&T News"), host()).as_deref(), Some("at&t news"));
+    }
+
+    #[test]
+    fn unusable_names_fall_back_to_the_host() {
+        let host = || Some("news.example.net".to_owned());
+        assert_eq!(publisher(None, host()).as_deref(), Some("news.example.net"));
+        assert_eq!(publisher(Some(" | "), host()).as_deref(), Some("news.example.net"));
+        assert_eq!(publisher(Some("2024"), host()).as_deref(), Some("news.example.net"));
+        assert_eq!(publisher(Some(&"word ".repeat(40)), host()).as_deref(), Some("news.example.net"));
+        assert_eq!(publisher(Some("x"), None), None);
+    }
+
+    #[test]
+    fn record_sources_drop_ports_and_www() {
+        use super::normalise_source;
+        assert_eq!(normalise_source("ksla.com:80").as_deref(), Some("ksla.com"));
+        assert_eq!(normalise_source("WWW.KSLA.com").as_deref(), Some("ksla.com"));
+        assert_eq!(normalise_source("The Daily Example").as_deref(), Some("daily example"));
+        assert_eq!(normalise_source("  ").as_deref(), None);
+    }
+}

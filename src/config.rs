@@ -7,7 +7,7 @@
 mod cluster;
 mod error;
 
-pub use cluster::{ClusterConfig, NonNegative, Ratio};
+pub use cluster::{ClusterConfig, JoinRule, NonNegative, Ratio};
 pub use error::ConfigError;
 
 use serde::Deserialize;
@@ -448,12 +448,18 @@ impl Settings {
                 message: "is larger than poll.max_interval_secs".into(),
             });
         }
+        let mut cluster = raw.cluster;
+        cluster.load_model(&base_dir).map_err(|message| ConfigError::Invalid {
+            file: path.to_path_buf(),
+            key: "cluster.model_file".into(),
+            message,
+        })?;
         Ok(Settings {
             database: raw.database,
             fetch: raw.fetch,
             poll: raw.poll,
             scrape: raw.scrape,
-            cluster: raw.cluster,
+            cluster,
             engine: raw.engine,
             http: raw.http,
             feeds,

@@ -134,7 +134,8 @@ pub fn parse_line(line: &str, now: DateTime<Utc>) -> Result<ImportRow, String> {
     let parsed_url = r.url.as_deref().and_then(|u| url::Url::parse(u).ok());
     let source = r
         .source
-        .filter(|s| !s.trim().is_empty())
+        .as_deref()
+        .and_then(crate::article::normalise_source)
         .or_else(|| parsed_url.as_ref().and_then(crate::fetch::source_host));
     let external_id = crate::store::text_safe(&external_id).into_owned();
     let mut content = Content {

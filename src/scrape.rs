@@ -276,10 +276,10 @@ pub fn page_content(
         authors: article.authors,
         published_at: published,
         modified_at: article.modified_at,
-        source: canonical
-            .as_ref()
-            .and_then(fetch::source_host)
-            .or_else(|| fetch::source_host(page.final_url)),
+        source: crate::article::publisher(
+            article.site_name.as_deref(),
+            canonical.as_ref().and_then(fetch::source_host).or_else(|| fetch::source_host(page.final_url)),
+        ),
         canonical_url: canonical.map(|c| c.to_string()),
         language: article.language,
         site_name: article.site_name,

@@ -69,7 +69,7 @@ impl Features {
             event_at: a.event_at.timestamp_micros(),
             source: a.source.map(str::to_owned),
             has_title: a.title.is_some(),
-            analysed: Analysed { title: terms::analyse_title(a.title), body },
+            analysed: Analysed { title: terms::analyse_title_of(a.title, a.source), body },
             fingerprint: hasher.fingerprint_of_sequence(sequence),
             line_shingles,
         }

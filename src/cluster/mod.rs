@@ -20,6 +20,7 @@
 //! - `snapshot`: the state as bytes, for checkpoints.
 
 pub mod features;
+pub mod model;
 pub mod params;
 mod snapshot;
 pub mod vector;
@@ -32,6 +33,7 @@ pub use crate::decision::{
     Changes, Decision, LogEntry, MemberRow, MergeRow, Placement, RepointRow, Scored, StoryRow,
 };
 pub use features::{ArticleText, Features};
+pub use model::{Evidence, StoryModel};
 pub use params::Params;
 pub use snapshot::SnapshotError;
 
@@ -161,6 +163,8 @@ struct Story {
     /// Sum of the unit term-frequency vectors of the members that shaped it (IDF applied when
     /// comparing), truncated to `centroid_terms`.
     centroid: Vector,
+    /// The centroid as it was after `model::CORE_MEMBERS` members; `None` while it still is.
+    core: Option<Vector>,
     shaped_by: u32,
     /// Terms it is indexed under.
     keys: Vec<u32>,
@@ -193,6 +197,15 @@ struct Pending {
     touched: BTreeSet<i64>,
     /// Rows of touched stories that left memory (merged away or evicted) before the batch ended.
     gone: BTreeMap<i64, StoryRow>,
+}
+
+/// What [`Engine::assess`] found.
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    pub reprint: Option<Placement>,
+    pub candidates: Vec<(Scored, Evidence)>,
+    /// The id a seed would get.
+    pub next_story: i64,
 }
 
 /// An article's lines as the current state sees them.
@@ -296,7 +309,7 @@ impl Engine {
     /// What the current state makes of an article's lines: the boilerplate among them and the term
     /// frequencies of the rest (computed once per decision, shared by place and apply).
     fn seen(&self, f: &Features) -> Seen {
-        let boilerplate = self.boilerplate(&f.analysed);
+        let boilerplate = self.boilerplate(&f.analysed, f.source.as_deref());
         let tf = terms::term_frequencies(&f.analysed, |k| boilerplate.contains(&k), self.p.weights);
         Seen { boilerplate, tf }
     }
@@ -461,6 +474,7 @@ impl Engine {
         self.s.story_queue.remove(&(story.last_event, story_id));
         if story.members.is_empty() {
             story.centroid.clear();
+            story.core = None;
             story.norm_sums = [0.0; 3];
             story.shaped_by = 0;
             self.s.story_queue.insert((story.last_event, story_id));
@@ -478,6 +492,7 @@ impl Engine {
             .take(self.p.centroid_members as usize)
             .collect();
         story.centroid.clear();
+        story.core = None;
         story.shaped_by = 0;
         for tf in &vectors {
             self.absorb(&mut story, tf);
@@ -497,14 +512,8 @@ impl Engine {
     }
 
     fn place_seen(&self, item: Item<'_>, vacated: Option<i64>, seen: &Seen) -> Decision {
-        let f = item.features;
-        let (boilerplate, tf) = (&seen.boilerplate, &seen.tf);
-        let own: Vec<u32> = {
-            let mut ids: Vec<u32> = tf.iter().filter_map(|(t, _)| self.s.terms.get(t)).collect();
-            ids.sort_unstable();
-            ids
-        };
-        let idf = Idf { s: &self.s, n: self.s.n_docs as f64 + 1.0, n0: self.p.prior_weight, own: &own };
+        let own = self.own_terms(&seen.tf);
+        let idf = self.idf_for(&own);
         let decision = |placement, candidates| Decision {
             seq: 0,
             article_id: item.article_id,
@@ -512,11 +521,61 @@ impl Engine {
             placement,
             candidates,
         };
-        if let Some(placement) = self.find_original(item, boilerplate, tf, &idf) {
+        if let Some(placement) = self.find_original(item, &seen.boilerplate, &seen.tf, &idf) {
             return decision(placement, Vec::new());
         }
+        let scored: Vec<Scored> =
+            self.story_tier(item.features, &seen.tf, &idf).into_iter().map(|(s, _)| s).collect();
+        let Some(best) = scored.first().copied().filter(|b| b.margin >= 0.0) else {
+            let story = vacated.unwrap_or(self.s.next_story);
+            return decision(Placement::Seed { story }, scored);
+        };
+        let merged = self.merge_partners(&best, &scored, &idf);
+        let survivor = merged.iter().copied().chain([best.story]).min().unwrap_or(best.story);
+        let mut merged: Vec<i64> =
+            merged.into_iter().chain([best.story]).filter(|s| *s != survivor).collect();
+        merged.sort_unstable();
+        decision(
+            Placement::Story { story: survivor, similarity: best.similarity, margin: best.margin, merged },
+            scored,
+        )
+    }
 
-        // Story tier. The article vector over all its terms (unseen ones have frequency 1, itself).
+    /// What both tiers make of an article, without deciding: the reprint placement it would get, and
+    /// every verified story candidate with its evidence (best first). For training and explaining the
+    /// join decision; call [`Engine::advance`] with the article's time first, as `decide` does.
+    pub fn assess(&self, item: Item<'_>) -> Assessment {
+        let seen = self.seen(item.features);
+        let own = self.own_terms(&seen.tf);
+        let idf = self.idf_for(&own);
+        Assessment {
+            reprint: self.find_original(item, &seen.boilerplate, &seen.tf, &idf),
+            candidates: self.story_tier(item.features, &seen.tf, &idf),
+            next_story: self.s.next_story,
+        }
+    }
+
+    /// Whether a story is live (in memory, not merged away or evicted).
+    pub fn has_story(&self, story: i64) -> bool {
+        self.s.stories.contains_key(&story)
+    }
+
+    /// Sorted ids of the article's terms the vocabulary knows.
+    fn own_terms(&self, tf: &SparseVec) -> Vec<u32> {
+        let mut ids: Vec<u32> = tf.iter().filter_map(|(t, _)| self.s.terms.get(t)).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    fn idf_for<'a>(&'a self, own: &'a [u32]) -> Idf<'a> {
+        Idf { s: &self.s, n: self.s.n_docs as f64 + 1.0, n0: self.p.prior_weight, own }
+    }
+
+    /// The story tier: candidate stories found through the inverted index, each scored (cosine with
+    /// its centroid, and the margin by which it clears the join rule) with the evidence the margin
+    /// came from. Best margin first (ties: the older story).
+    fn story_tier(&self, f: &Features, tf: &SparseVec, idf: &Idf<'_>) -> Vec<(Scored, Evidence)> {
+        // The article vector over all its terms (unseen ones have frequency 1, itself).
         let mut idfs: Vec<f64> = Vec::with_capacity(tf.len());
         let weighted: Vec<(&str, Option<u32>, f64)> = tf
             .iter()
@@ -564,7 +623,9 @@ impl Engine {
         ranked.truncate(self.p.max_candidates);
 
         let n_docs = idf.n;
-        let mut scored: Vec<Scored> = ranked
+        let source = f.source.as_deref().and_then(|s| self.s.sources.get(s));
+        let cold = self.p.cold_docs / (n_docs.max(0.0) + self.p.cold_docs);
+        let mut found: Vec<(i64, Evidence)> = ranked
             .iter()
             .filter_map(|(id, _)| {
                 let story = self.s.stories.get(id)?;
@@ -573,31 +634,72 @@ impl Engine {
                 let [s0, s1, s2] = story.norm_sums;
                 let l = idf.log_n();
                 let norm_c = (l * l * s0 - 2.0 * l * s1 + s2).max(0.0).sqrt();
-                let similarity =
+                let sim =
                     vector::weighted_dot(&v_idf, &story.centroid, |_| 1.0) / norm_c.max(f64::MIN_POSITIVE);
-                let gap_days = (f.event_at - story.last_event).max(0) as f64 / MICROS_PER_DAY as f64;
-                let core_days = (f.event_at - story.first_event).abs() as f64 / MICROS_PER_DAY as f64;
-                Some(Scored {
-                    story: *id,
-                    similarity,
-                    margin: similarity - self.p.story_threshold(gap_days, core_days, n_docs),
-                })
+                let core = story.core.as_deref().unwrap_or(&story.centroid);
+                let (core_sim, rare_shared, numbers_shared) = self.core_evidence(&v_idf, core, idf);
+                let same = story.members.iter().filter(|m| source.is_some() && m.source == source).count();
+                Some((
+                    *id,
+                    Evidence {
+                        sim,
+                        core_sim,
+                        gap_days: (f.event_at - story.last_event).max(0) as f64 / MICROS_PER_DAY as f64,
+                        span_days: (f.event_at - story.first_event).abs() as f64 / MICROS_PER_DAY as f64,
+                        members: story.members.len(),
+                        cold,
+                        rare_shared,
+                        numbers_shared,
+                        same_source_share: same as f64 / story.members.len().max(1) as f64,
+                        lead_over_next: 0.0,
+                    },
+                ))
             })
             .collect();
-        scored.sort_by(|a, b| b.margin.total_cmp(&a.margin).then_with(|| a.story.cmp(&b.story)));
-        let Some(best) = scored.first().copied().filter(|b| b.margin >= 0.0) else {
-            let story = vacated.unwrap_or(self.s.next_story);
-            return decision(Placement::Seed { story }, scored);
-        };
-        let merged = self.merge_partners(&best, &scored, &idf);
-        let survivor = merged.iter().copied().chain([best.story]).min().unwrap_or(best.story);
-        let mut merged: Vec<i64> =
-            merged.into_iter().chain([best.story]).filter(|s| *s != survivor).collect();
-        merged.sort_unstable();
-        decision(
-            Placement::Story { story: survivor, similarity: best.similarity, margin: best.margin, merged },
-            scored,
-        )
+        let sims: Vec<f64> = found.iter().map(|(_, e)| e.sim).collect();
+        for (i, (_, e)) in found.iter_mut().enumerate() {
+            let next = sims.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, s)| *s).reduce(f64::max);
+            // Alone, it leads an absent rival of similarity 0.
+            e.lead_over_next = e.sim - next.unwrap_or(0.0);
+        }
+        let mut scored: Vec<(Scored, Evidence)> = found
+            .into_iter()
+            .map(|(story, e)| {
+                let margin = match &self.p.model {
+                    Some(m) => m.logit(&e) + self.p.join_bias,
+                    None => e.sim - self.p.story_threshold(e.gap_days, e.span_days, n_docs),
+                };
+                (Scored { story, similarity: e.sim, margin }, e)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.margin.total_cmp(&a.0.margin).then_with(|| a.0.story.cmp(&b.0.story)));
+        scored
+    }
+
+    /// Cosine of the article with a story's core, and how many rare terms and numbers they share.
+    fn core_evidence(&self, v_idf: &[(u32, f64)], core: &[(u32, f32)], idf: &Idf<'_>) -> (f64, usize, usize) {
+        let norm = core.iter().map(|(t, w)| (f64::from(*w) * idf.of(*t)).powi(2)).sum::<f64>().sqrt();
+        let (mut i, mut j, mut dot, mut rare, mut numbers) = (0, 0, 0.0f64, 0, 0);
+        while i < v_idf.len() && j < core.len() {
+            match v_idf[i].0.cmp(&core[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    let t = v_idf[i].0;
+                    // `v_idf` carries the second IDF factor of the weighted dot product already.
+                    dot += v_idf[i].1 * f64::from(core[j].1);
+                    if idf.of(t) >= model::RARE_IDF {
+                        rare += 1;
+                    }
+                    if self.s.terms.name(t).bytes().all(|b| b.is_ascii_digit()) {
+                        numbers += 1;
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        (if norm > 0.0 { dot / norm } else { 0.0 }, rare, numbers)
     }
 
     /// The start of the story window, measured back from the clock.
@@ -607,15 +709,25 @@ impl Engine {
 
     /// Boilerplate keys of the article seen in at least `boilerplate_min_count` earlier articles
     /// within the window.
-    fn boilerplate(&self, a: &Analysed) -> FxHashSet<u64> {
+    ///
+    /// An outlet's house style (bylines, newsletter and social-media footers, its own title suffix)
+    /// is learnt per source: a line its outlet already used in `house_style_min_count` earlier
+    /// articles is template, even before any other outlet has shown it to be.
+    fn boilerplate(&self, a: &Analysed, source: Option<&str>) -> FxHashSet<u64> {
         let min = self.p.boilerplate_min_count;
         if min == 0 {
             return FxHashSet::default();
         }
         let since = self.window_start();
+        let source = source.and_then(|s| self.s.sources.get(s)).filter(|_| self.p.house_style_min_count > 0);
+        let known =
+            |k: u64, min: u32| self.s.lines.get(&k).is_some_and(|l| l.count >= min && l.last_seen >= since);
         a.keys()
             .into_iter()
-            .filter(|k| self.s.lines.get(k).is_some_and(|l| l.count >= min && l.last_seen >= since))
+            .filter(|k| {
+                known(*k, min)
+                    || source.is_some_and(|s| known(house_key(*k, s), self.p.house_style_min_count))
+            })
             .collect()
     }
 
@@ -773,7 +885,12 @@ impl Engine {
             }
         }
         self.s.n_docs += 1;
-        let keys = if self.p.boilerplate_min_count > 0 { f.analysed.keys() } else { Vec::new() };
+        let source = f.source.as_deref().map(|s| self.s.sources.intern(s));
+        let mut keys = if self.p.boilerplate_min_count > 0 { f.analysed.keys() } else { Vec::new() };
+        if let Some(s) = source.filter(|_| self.p.house_style_min_count > 0) {
+            let house: Vec<u64> = keys.iter().map(|k| house_key(*k, s)).collect();
+            keys.extend(house);
+        }
         let since = self.window_start();
         for key in &keys {
             let line = self.s.lines.entry(*key).or_insert(Line { count: 0, last_seen: f.event_at });
@@ -784,7 +901,6 @@ impl Engine {
             line.count += 1;
             line.last_seen = line.last_seen.max(f.event_at);
         }
-        let source = f.source.as_deref().map(|s| self.s.sources.intern(s));
 
         let mut fresh = false;
         let mut story = match self.s.stories.remove(&story_id) {
@@ -906,6 +1022,10 @@ impl Engine {
         let Some(o) = self.s.stories.remove(&other) else { return };
         self.s.story_queue.remove(&(o.last_event, other));
         unindex_story(&mut self.s.postings, other, &o.keys);
+        if into.core.is_none() && into.shaped_by.saturating_add(o.shaped_by) > model::CORE_MEMBERS {
+            // The older story's beginning stays the merged story's core.
+            into.core = Some(into.centroid.clone());
+        }
         into.centroid = {
             let idf = self.counted_idf();
             vector::combine(&into.centroid, &o.centroid, self.p.centroid_terms, |t, w| w * idf(t))
@@ -954,6 +1074,9 @@ impl Engine {
     fn absorb(&self, story: &mut Story, tf: &[(u32, f32)]) {
         if story.shaped_by >= self.p.centroid_members {
             return;
+        }
+        if story.shaped_by == model::CORE_MEMBERS {
+            story.core = Some(story.centroid.clone());
         }
         let unit = vector::unit(tf);
         let idf = self.counted_idf();
@@ -1009,6 +1132,16 @@ impl Engine {
 
 /// Term frequencies of the headline proper: the title segment with the most terms (the first of
 /// equals), unmasked.
+/// The boilerplate-memory key of a line as used by one outlet.
+fn house_key(key: u64, source: u32) -> u64 {
+    // SplitMix64's finaliser: a different key for every (line, outlet) that cannot collide with the
+    // outlet-independent key of the same line in practice.
+    let mut z = key ^ (u64::from(source) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 fn headline_tf(a: &Analysed) -> SparseVec {
     let longest = a.title.iter().rev().max_by_key(|s| s.terms.len()).cloned();
     let headline = Analysed { title: longest.into_iter().collect(), body: Vec::new() };

@@ -34,11 +34,17 @@ pub struct Params {
     pub weights: Weights,
     /// A line seen in at least this many earlier articles is boilerplate; 0 disables the memory.
     pub boilerplate_min_count: u32,
+    /// A line its own outlet used in at least this many earlier articles is boilerplate; 0: off.
+    pub house_style_min_count: u32,
     pub centroid_members: u32,
     pub centroid_terms: usize,
     pub index_terms: usize,
     pub query_terms: usize,
     pub max_candidates: usize,
+    /// The learned join decision; `None`: the threshold rule (`story_threshold` and its terms).
+    pub model: Option<std::sync::Arc<super::StoryModel>>,
+    /// Added to the model's log-odds (positive: join more readily).
+    pub join_bias: f64,
 }
 
 pub(crate) const MICROS_PER_DAY: i64 = 86_400_000_000;

@@ -117,6 +117,10 @@ pub struct ClusterConfig {
     /// boilerplate and ignored; 0 disables the boilerplate memory.
     #[serde(default = "default_boilerplate_min_count")]
     pub boilerplate_min_count: u32,
+    /// Story tier: a line that one outlet already used in at least this many of its earlier
+    /// articles is that outlet's template (house style) and ignored; 0 disables it.
+    #[serde(default = "default_house_style_min_count")]
+    pub house_style_min_count: u32,
     /// Story tier: members that shape a story's centroid (later members join without moving it).
     #[serde(default = "default_centroid_members")]
     pub centroid_members: NonZeroUsize,
@@ -132,6 +136,45 @@ pub struct ClusterConfig {
     /// Story tier: candidate stories verified per article.
     #[serde(default = "default_max_candidates")]
     pub max_candidates: NonZeroUsize,
+    /// Story tier: how an article joins a candidate. `learned` (default): the shipped logistic model
+    /// over the pair's evidence (docs/clustering.md); `threshold`: cosine above `story_threshold`
+    /// and its time and cold-start terms.
+    #[serde(default)]
+    pub decision: JoinRule,
+    /// Story tier, learned rule: added to the model's log-odds (positive joins more readily, negative
+    /// favours precision).
+    #[serde(default)]
+    pub join_bias: f64,
+    /// Story tier, learned rule: a model file (`tools/train_story_model.py` writes one) instead of the
+    /// shipped `data/story_model.json`; relative to the configuration file.
+    #[serde(default)]
+    pub model_file: Option<std::path::PathBuf>,
+    /// The model read from `model_file` when the configuration was loaded.
+    #[serde(skip)]
+    pub loaded_model: Option<std::sync::Arc<crate::cluster::StoryModel>>,
+}
+
+/// How the story tier decides a join.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinRule {
+    #[default]
+    Learned,
+    Threshold,
+}
+
+/// The shipped model, parsed once.
+fn shipped_model() -> Option<std::sync::Arc<crate::cluster::StoryModel>> {
+    static MODEL: std::sync::LazyLock<Option<std::sync::Arc<crate::cluster::StoryModel>>> =
+        std::sync::LazyLock::new(|| match crate::cluster::StoryModel::shipped() {
+            Ok(m) => Some(std::sync::Arc::new(m)),
+            Err(e) => {
+                // Only a broken build gets here (the file is compiled in and unit-tested).
+                tracing::error!(error = %e, "the shipped story model is unusable; using the threshold rule");
+                None
+            }
+        });
+    MODEL.clone()
 }
 
 fn default_shingle_size() -> NonZeroUsize {
@@ -182,6 +225,9 @@ fn default_prior_weight() -> NonNegative {
 fn default_boilerplate_min_count() -> u32 {
     2
 }
+fn default_house_style_min_count() -> u32 {
+    1
+}
 fn default_centroid_members() -> NonZeroUsize {
     NonZeroUsize::new(20).expect("constant is non-zero")
 }
@@ -224,17 +270,44 @@ impl ClusterConfig {
                 lead: self.lead_weight.get(),
             },
             boilerplate_min_count: self.boilerplate_min_count,
+            house_style_min_count: self.house_style_min_count,
             centroid_members: u32::try_from(self.centroid_members.get()).unwrap_or(u32::MAX),
             centroid_terms: self.centroid_terms.get(),
             index_terms: self.index_terms.get(),
             query_terms: self.query_terms.get(),
             max_candidates: self.max_candidates.get(),
+            model: match self.decision {
+                JoinRule::Learned => self.model(),
+                JoinRule::Threshold => None,
+            },
+            join_bias: if self.join_bias.is_finite() { self.join_bias } else { 0.0 },
         }
+    }
+
+    /// The learned model in use: the configured file's, else the shipped one.
+    fn model(&self) -> Option<std::sync::Arc<crate::cluster::StoryModel>> {
+        self.loaded_model.clone().or_else(shipped_model)
+    }
+
+    /// Reads `model_file` (relative to `base_dir`); the message says what is wrong with it.
+    pub fn load_model(&mut self, base_dir: &std::path::Path) -> Result<(), String> {
+        let Some(file) = &self.model_file else { return Ok(()) };
+        let path = base_dir.join(file);
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let model =
+            crate::cluster::StoryModel::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        self.loaded_model = Some(std::sync::Arc::new(model));
+        Ok(())
     }
 
     /// A short, stable digest of the configuration, stored with each membership as evidence.
     pub fn version(&self) -> String {
-        let json = serde_json::to_string(self).unwrap_or_default();
+        let mut json = serde_json::to_string(self).unwrap_or_default();
+        if let (JoinRule::Learned, Some(m)) = (self.decision, self.model()) {
+            // New weights are a new configuration.
+            json.push_str(&serde_json::to_string(&*m).unwrap_or_default());
+        }
         let digest = xxhash_rust::xxh3::xxh3_64(json.as_bytes());
         format!("v{}-{:012x}", crate::dedup::minhash::FINGERPRINT_VERSION, digest & 0xffff_ffff_ffff)
     }
@@ -261,11 +334,16 @@ impl Default for ClusterConfig {
             lead_weight: default_lead_weight(),
             prior_weight: default_prior_weight(),
             boilerplate_min_count: default_boilerplate_min_count(),
+            house_style_min_count: default_house_style_min_count(),
             centroid_members: default_centroid_members(),
             centroid_terms: default_centroid_terms(),
             index_terms: default_index_terms(),
             query_terms: default_query_terms(),
             max_candidates: default_max_candidates(),
+            decision: JoinRule::default(),
+            join_bias: 0.0,
+            model_file: None,
+            loaded_model: None,
         }
     }
 }

@@ -75,6 +75,51 @@ pub fn analyse_title(title: Option<&str>) -> Vec<Segment> {
     TITLE_SEPARATOR.split(&title).filter(|s| !s.trim().is_empty()).map(segment).collect()
 }
 
+/// The title's segments without those that only name the outlet ("… | The Harbour Gazette" from
+/// `harbourgazette.example` or the publisher `harbour gazette`): an outlet's own name says nothing
+/// about the event, and being rare it would make two unrelated articles of one outlet look alike
+/// before the boilerplate memory has seen the suffix twice. The headline segment always stays.
+pub fn analyse_title_of(title: Option<&str>, source: Option<&str>) -> Vec<Segment> {
+    let title = title.map(normalise).unwrap_or_default();
+    let parts: Vec<&str> = TITLE_SEPARATOR.split(&title).filter(|s| !s.trim().is_empty()).collect();
+    let names = source.map(outlet_names).unwrap_or_default();
+    let mut kept: Vec<&str> = parts.iter().copied().filter(|p| !names_outlet(p, &names)).collect();
+    if kept.is_empty() {
+        kept = parts;
+    }
+    kept.into_iter().map(segment).collect()
+}
+
+/// Letters and digits only, lowercased, a leading "the" dropped.
+fn squash(text: &str) -> String {
+    let s: String = text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    match s.strip_prefix("the") {
+        Some(rest) if rest.chars().count() >= 3 && text.trim_start().to_lowercase().starts_with("the ") => {
+            rest.to_owned()
+        }
+        _ => s,
+    }
+}
+
+/// Squashed spellings of an outlet: the whole source, and for a host each of its labels but the
+/// last (`news.harbourgazette.co.uk` → `news`, `harbourgazette`, `co`; too-short labels are skipped).
+fn outlet_names(source: &str) -> Vec<String> {
+    let mut out = vec![squash(source)];
+    if !source.contains(' ') && source.contains('.') {
+        let labels: Vec<&str> = source.split('.').collect();
+        out.extend(labels[..labels.len() - 1].iter().map(|l| squash(l)));
+    }
+    out.retain(|n| n.chars().count() >= 4);
+    out
+}
+
+/// Whether a title segment is the outlet's name: equal to one of its spellings once squashed, or
+/// starting with one ("KSLA News 12" from `ksla.com`).
+fn names_outlet(segment: &str, names: &[String]) -> bool {
+    let s = squash(segment);
+    !s.is_empty() && names.iter().any(|n| s == *n || (s.starts_with(n.as_str()) && s.len() <= n.len() + 8))
+}
+
 /// One raw body line: its boilerplate key, and its segment unless it is blank once normalised
 /// (normalisation works line by line, so analysing lines one at a time equals [`analyse`]).
 pub fn body_line(raw: &str) -> (u64, Option<Segment>) {

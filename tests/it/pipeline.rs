@@ -64,12 +64,25 @@ async fn feeds_to_stories_end_to_end() {
     let reprint = rows.iter().find(|r| r.0 == "other-feathered-dinosaur-reprint").expect("reprint");
     assert_eq!(reprint.2.as_deref(), Some("other-feathered-dinosaur"));
 
-    let count: i32 = sqlx::query_scalar("SELECT article_count FROM story_clusters WHERE story_id = $1")
-        .bind(seed_story)
-        .fetch_one(&db.pool)
-        .await
-        .expect("story row");
-    assert_eq!(count, 5);
+    let (count, sources): (i32, i32) =
+        sqlx::query_as("SELECT article_count, source_count FROM story_clusters WHERE story_id = $1")
+            .bind(seed_story)
+            .fetch_one(&db.pool)
+            .await
+            .expect("story row");
+    assert_eq!((count, sources), (5, 5), "five articles from five publishers");
+    // One test host serves every outlet: the source is the page's publisher, not the host.
+    let publishers: Vec<String> =
+        sqlx::query_scalar("SELECT source FROM story_articles WHERE story_id = $1 ORDER BY source")
+            .bind(seed_story)
+            .fetch_all(&db.pool)
+            .await
+            .expect("sources");
+    assert_eq!(
+        publishers,
+        ["al jazeera", "independent", "iran international", "levant insight", "syrian observer"],
+        "publishers from og:site_name"
+    );
 
     // The failing feeds are recorded with their reason and scheduled for a retry; nothing from the
     // broken feed was stored.

@@ -64,3 +64,18 @@ fn vector_helpers() {
     let tie: SparseVec = vec![("x".into(), 1.0), ("y".into(), 1.0)];
     assert_eq!(top_k(&tie, 1, |_, w| w)[0].0, "x", "ties go to the smaller term");
 }
+
+#[test]
+fn a_title_segment_naming_the_outlet_is_dropped() {
+    let terms = |t: &str, s: &str| -> Vec<Vec<String>> {
+        analyse_title_of(Some(t), Some(s)).into_iter().map(|g| g.terms).collect()
+    };
+    let head = terms("Library reopens", "");
+    assert_eq!(terms("Library reopens | The Harbour Gazette", "harbourgazette.example"), head);
+    assert_eq!(terms("Library reopens - Harbour Gazette", "harbour gazette"), head);
+    assert_eq!(terms("KSLA News 12 - Library reopens", "ksla.com"), head);
+    // Another outlet's name, a headline that is only the name, or no known outlet: kept.
+    assert_eq!(terms("Library reopens | Valley Herald", "harbourgazette.example").len(), 2);
+    assert_eq!(terms("Harbour Gazette", "harbourgazette.example").len(), 1);
+    assert_eq!(terms("Library reopens | Harbour Gazette", "").len(), 2);
+}
