@@ -1,6 +1,7 @@
 //! Retention of what the database keeps beyond articles and stories: raw pages older than
-//! `scrape.raw_page_retention_days`. (The story engine forgets what leaves its windows in memory;
-//! articles, stories, memberships and the decision log are never deleted.)
+//! `scrape.raw_page_retention_days` (change-feed events: [`super::events`]). (The story engine
+//! forgets what leaves its windows in memory; articles, stories, memberships and the decision log
+//! are never deleted.)
 
 use super::{Store, StoreError};
 use chrono::{DateTime, Utc};

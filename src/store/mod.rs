@@ -4,7 +4,8 @@
 //! - [`feeds`]: feed rows, due-feed claims and the poll-result transaction.
 //! - [`articles`]: the scrape queue, extracted and imported text, the story engine's queue.
 //! - [`engine`]: the engine lock, snapshots and the decision log; [`stories`]: each batch of
-//!   decisions (stories, memberships, merges) in one transaction.
+//!   decisions (stories, memberships, merges) in one transaction; [`events`]: the change feed
+//!   written with it.
 //! - [`raw_pages`]: stored pages for re-extraction; [`maintenance`]: retention; [`views`]: reads of
 //!   the consumer views.
 //!
@@ -13,6 +14,7 @@
 
 pub mod articles;
 pub mod engine;
+pub mod events;
 pub mod feeds;
 pub mod maintenance;
 pub mod raw_pages;
