@@ -129,3 +129,15 @@ fn inspect_prints_an_article_from_a_file_a_directory_and_a_url() {
     let article: serde_json::Value = serde_json::from_slice(&fetched.stdout).expect("JSON");
     assert!(article["body"].as_str().is_some_and(|b| b.contains("Tehran")), "{article}");
 }
+
+#[test]
+fn the_demo_writes_into_its_own_database() {
+    // parse, not load: DATABASE_URL (set when the tests run elsewhere) would override both.
+    let load = |f: &str| {
+        let text = std::fs::read_to_string(f).expect("shipped config");
+        newsdedup::config::Settings::parse(&text, std::path::Path::new(f)).expect("parses")
+    };
+    let (demo, service) = (load("config/demo.toml"), load("config/feeds.toml"));
+    assert!(demo.database.url.ends_with("/newsdedup_demo"), "{}", demo.database.url);
+    assert_ne!(demo.database.url, service.database.url, "the demo never writes into the service's data");
+}
