@@ -104,17 +104,37 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cause_chain(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, each cause once: our error messages often include their
+/// source already (so that a log line that prints only the top error says why), and `{:#}` would
+/// then repeat it.
+fn cause_chain(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour codes only for a person at a terminal, not in files, pipes or `docker logs`.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if json {
         builder.json().init();
     } else {
@@ -176,9 +196,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn run_service(config: &std::path::Path, once: bool) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(config)?;
     let app = newsdedup::app::App::build(settings).await.context("starting newsdedup")?;
+    // Closed at exit, so the server does not log every pooled connection as reset by peer.
+    let store = app.store().clone();
     if once {
-        let summary = app.run_once().await?;
-        println!("{summary}");
+        let summary = app.run_once().await;
+        store.close().await;
+        println!("{}", summary?);
         return Ok(ExitCode::SUCCESS);
     }
     let shutdown = tokio_util::sync::CancellationToken::new();
@@ -187,7 +210,9 @@ async fn run_service(config: &std::path::Path, once: bool) -> anyhow::Result<Exi
         wait_for_signal().await;
         trigger.cancel();
     });
-    app.run(shutdown).await?;
+    let result = app.run(shutdown).await;
+    store.close().await;
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -270,5 +295,26 @@ async fn healthcheck(url: &str) -> anyhow::Result<ExitCode> {
     } else {
         eprintln!("{url}: HTTP {status}");
         Ok(ExitCode::FAILURE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot connect to the database: {0}")]
+    struct Wrapping(#[source] std::io::Error);
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let io = std::io::Error::other("connection refused");
+        let e = anyhow::Error::new(Wrapping(io)).context("opening the database");
+        assert_eq!(
+            cause_chain(&e),
+            "opening the database: cannot connect to the database: connection refused"
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(cause_chain(&plain), "outer: inner");
     }
 }

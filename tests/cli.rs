@@ -63,6 +63,17 @@ fn demo_runs_once_and_prints_a_summary() {
         stdout.contains("articles stored: 13") && stdout.contains("13 articles in 8 stories"),
         "{stdout}"
     );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains('\x1b'), "no colour codes when stderr is a pipe: {stderr}");
+    // A second start against the migrated database: no notice from the migrator.
+    let again = bin()
+        .args(["reextract", "--config", "config/demo.toml"])
+        .env("DATABASE_URL", server_url(&db))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(!stderr.contains("already exists"), "{stderr}");
     let drop = Command::new("psql")
         .arg(server_url("postgres"))
         .args(["-qc", &format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)")])
