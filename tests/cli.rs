@@ -152,3 +152,88 @@ fn the_demo_writes_into_its_own_database() {
     assert!(demo.database.url.ends_with("/newsdedup_demo"), "{}", demo.database.url);
     assert_ne!(demo.database.url, service.database.url, "the demo never writes into the service's data");
 }
+
+#[test]
+fn import_reports_each_bad_line_once_with_its_missing_field_and_fails_when_nothing_was_imported() {
+    let db = format!("newsdedup_cli_import_{}", std::process::id());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"id\":\"a\",\"title\":\"no body\"}\n[1,2]\n{\"id\":\"c\",\"body\":\"b\",\"title\":5}\n",
+    )
+    .expect("write");
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "").expect("write");
+    let run = |file: &std::path::Path| {
+        bin()
+            .arg("import")
+            .arg(file)
+            .arg("--config")
+            .arg(&config)
+            .env("DATABASE_URL", server_url(&db))
+            .output()
+    };
+    let out = run(&bad).expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "nothing could be imported: {stderr}");
+    for (line, reason) in
+        [(1, "missing field `body`"), (2, "not a JSON object"), (3, "field `title` is a number")]
+    {
+        let tag = format!("bad.jsonl:{line}: skipped: ");
+        assert_eq!(stderr.matches(&tag).count(), 1, "line {line} reported once: {stderr}");
+        assert!(stderr.contains(&format!("{tag}{reason}")), "{stderr}");
+    }
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(
+        &good,
+        "{\"id\":\"g\",\"body\":\"Harbour officials opened a ferry terminal.\"}\n{\"id\":\"x\"}\n",
+    )
+    .expect("write");
+    let out = run(&good).expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1 articles"));
+    let drop = Command::new("psql")
+        .arg(server_url("postgres"))
+        .args(["-qc", &format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)")])
+        .status();
+    assert!(drop.is_ok_and(|s| s.success()), "dropping the import database");
+}
+
+#[test]
+fn inspect_feed_lists_the_entries_and_inspect_article_refuses_a_feed() {
+    let out = bin().args(["inspect", "feed", "demo/feed.xml"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let entries: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(entries.len(), 13);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["key"].is_string() && e["link"].as_str().is_some_and(|l| l.starts_with("file://")))
+    );
+    assert!(entries.iter().any(|e| e["published_at"].is_string()));
+
+    let article = bin().args(["inspect", "article", "demo/feed.xml"]).output().expect("runs");
+    assert!(!article.status.success());
+    let stderr = String::from_utf8_lossy(&article.stderr);
+    assert!(stderr.contains("is a feed (13 entries)") && stderr.contains("inspect feed"), "{stderr}");
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    let mut child = bin()
+        .args(["inspect", "article", "demo/articles"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // `| head -0`: the reader is gone before anything is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("error") && !stderr.contains("panicked"), "{stderr}");
+}
