@@ -76,6 +76,7 @@ pub struct App {
     store: Store,
     poller: Poller,
     scraper: Scraper,
+    fetcher: Fetcher,
 }
 
 impl App {
@@ -94,8 +95,8 @@ impl App {
         let fetcher = Fetcher::new(&settings.fetch)?;
         let poller = Poller::new(store.clone(), fetcher.clone(), settings.poll.clone(), &settings.feeds);
         let scraper =
-            Scraper::new(fetcher, store.clone(), settings.scrape.clone(), &settings.feeds, &feed_ids);
-        Ok(App { settings, store, poller, scraper })
+            Scraper::new(fetcher.clone(), store.clone(), settings.scrape.clone(), &settings.feeds, &feed_ids);
+        Ok(App { settings, store, poller, scraper, fetcher })
     }
 
     pub fn store(&self) -> &Store {
@@ -175,6 +176,7 @@ impl App {
             });
         }
         tracker.spawn(poll_loop(self.poller.clone(), shutdown.clone()));
+        tracker.spawn(gauge_loop(self.store.clone(), self.fetcher.clone(), shutdown.clone()));
         for worker in 0..self.settings.scrape.workers.get() {
             tracker.spawn(scrape_loop(worker, self.store.clone(), self.scraper.clone(), shutdown.clone()));
         }
@@ -196,12 +198,24 @@ async fn poll_loop(poller: Poller, shutdown: CancellationToken) {
         if let Err(e) = poller.poll_due(Utc::now()).await {
             tracing::error!(error = %e, "polling failed; retrying");
         }
-        if let Ok(pending) = poller.store().pending_count().await {
-            metrics::gauge!(telemetry::PENDING_ARTICLES).set(pending as f64);
-        }
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(IDLE) => {}
+        }
+    }
+}
+
+/// How often the gauges are refreshed (about a Prometheus scrape interval).
+const GAUGES_EVERY: Duration = Duration::from_secs(10);
+
+async fn gauge_loop(store: Store, fetcher: Fetcher, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        if let Err(e) = crate::maintenance::refresh_gauges(&store, &fetcher).await {
+            tracing::warn!(error = %e, "refreshing the gauges failed");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(GAUGES_EVERY) => {}
         }
     }
 }

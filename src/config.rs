@@ -254,6 +254,10 @@ pub struct EngineConfig {
     /// one process at a time; the others poll and scrape).
     #[serde(default = "default_takeover_secs")]
     pub takeover_secs: NonZeroU64,
+    /// Days the change feed (`story_events`) keeps an event; older ones are deleted by the hourly
+    /// maintenance pass. 0 keeps every event.
+    #[serde(default = "default_event_retention_days")]
+    pub event_retention_days: u32,
 }
 
 fn default_batch_size() -> NonZeroUsize {
@@ -268,6 +272,9 @@ fn default_snapshot_every_secs() -> NonZeroU64 {
 fn default_takeover_secs() -> NonZeroU64 {
     NonZeroU64::new(5).expect("constant is non-zero")
 }
+fn default_event_retention_days() -> u32 {
+    30
+}
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -276,6 +283,7 @@ impl Default for EngineConfig {
             snapshot_every_decisions: default_snapshot_every_decisions(),
             snapshot_every_secs: default_snapshot_every_secs(),
             takeover_secs: default_takeover_secs(),
+            event_retention_days: default_event_retention_days(),
         }
     }
 }

@@ -151,3 +151,171 @@ impl Changes {
         self.log.is_empty()
     }
 }
+
+/// A change-feed row (`story_events`), in the order it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub kind: EventKind,
+    /// `None` for a kept revision: the store fills in the story the article already belongs to.
+    pub story_id: Option<i64>,
+    pub article_id: Option<i64>,
+    pub from_story_id: Option<i64>,
+    /// A small JSON object with the details of the change.
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A seed started a story. The store writes it only when the story did not exist before the
+    /// batch (an edited article that re-seeds the story it left empty creates nothing).
+    StoryCreated,
+    ArticleAdded,
+    StoryMerged,
+    ArticleRevised,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::StoryCreated => "story_created",
+            EventKind::ArticleAdded => "article_added",
+            EventKind::StoryMerged => "story_merged",
+            EventKind::ArticleRevised => "article_revised",
+        }
+    }
+}
+
+impl Changes {
+    /// The change-feed rows of this batch, decision by decision: for each, the story it created,
+    /// the merges it caused, then the article's own event (`article_added` for a first text,
+    /// `article_revised` for a new revision, wherever it went).
+    pub fn events(&self) -> Vec<EventRow> {
+        let mut out = Vec::with_capacity(self.log.len() + self.merges.len());
+        // Merges are recorded while their decision is applied, so they come in decision order.
+        let mut merges = self.merges.iter().peekable();
+        for (d, _) in &self.log {
+            if let Placement::Seed { story } = d.placement {
+                out.push(EventRow {
+                    kind: EventKind::StoryCreated,
+                    story_id: Some(story),
+                    article_id: Some(d.article_id),
+                    from_story_id: None,
+                    payload: serde_json::json!({}),
+                });
+            }
+            while let Some(m) = merges.next_if(|m| m.article_id == d.article_id) {
+                out.push(merge_event(m));
+            }
+            let membership = d.placement.membership();
+            let mut payload = serde_json::Map::new();
+            if let Some((method, similarity, near_duplicate_of)) = membership {
+                payload.insert("method".into(), method.as_str().into());
+                payload.insert("similarity".into(), similarity.into());
+                if let Some(original) = near_duplicate_of {
+                    payload.insert("near_duplicate_of".into(), original.into());
+                }
+            }
+            let kind = if d.revision > 0 {
+                payload.insert("revision".into(), d.revision.into());
+                if membership.is_none() {
+                    payload.insert("kept".into(), true.into());
+                }
+                EventKind::ArticleRevised
+            } else {
+                EventKind::ArticleAdded
+            };
+            out.push(EventRow {
+                kind,
+                story_id: d.placement.story(),
+                article_id: Some(d.article_id),
+                from_story_id: None,
+                payload: payload.into(),
+            });
+        }
+        out.extend(merges.map(merge_event));
+        out
+    }
+}
+
+fn merge_event(m: &MergeRow) -> EventRow {
+    EventRow {
+        kind: EventKind::StoryMerged,
+        story_id: Some(m.into),
+        article_id: Some(m.article_id),
+        from_story_id: Some(m.from),
+        payload: serde_json::json!({ "reason": m.reason }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(seq: i64, article_id: i64, revision: i32, placement: Placement) -> (Decision, String) {
+        (Decision { seq, article_id, revision, placement, candidates: Vec::new() }, String::new())
+    }
+
+    #[test]
+    fn each_decision_gives_its_creation_merges_and_article_event_in_order() {
+        let changes = Changes {
+            log: vec![
+                decision(1, 10, 0, Placement::Seed { story: 1 }),
+                decision(2, 11, 0, Placement::Seed { story: 2 }),
+                decision(
+                    3,
+                    12,
+                    0,
+                    Placement::Story { story: 1, similarity: 0.5, margin: 0.1, merged: vec![2] },
+                ),
+                decision(4, 10, 1, Placement::Kept),
+                decision(
+                    5,
+                    13,
+                    0,
+                    Placement::Reprint {
+                        story: 1,
+                        original: 12,
+                        near_duplicate: true,
+                        score: 0.9,
+                        copy_first: false,
+                    },
+                ),
+            ],
+            merges: vec![MergeRow { from: 2, into: 1, article_id: 12, reason: "r" }],
+            ..Changes::default()
+        };
+        let events = changes.events();
+        type Summary<'a> = (&'a str, Option<i64>, Option<i64>, Option<i64>);
+        let summary: Vec<Summary> =
+            events.iter().map(|e| (e.kind.as_str(), e.story_id, e.article_id, e.from_story_id)).collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("story_created", Some(1), Some(10), None),
+                ("article_added", Some(1), Some(10), None),
+                ("story_created", Some(2), Some(11), None),
+                ("article_added", Some(2), Some(11), None),
+                ("story_merged", Some(1), Some(12), Some(2)),
+                ("article_added", Some(1), Some(12), None),
+                ("article_revised", None, Some(10), None),
+                ("article_added", Some(1), Some(13), None),
+            ]
+        );
+        assert_eq!(events[6].payload, serde_json::json!({ "revision": 1, "kept": true }));
+        assert_eq!(
+            events[7].payload,
+            serde_json::json!({ "method": "reprint", "similarity": 0.9, "near_duplicate_of": 12 })
+        );
+    }
+
+    #[test]
+    fn a_merge_recorded_after_the_last_decision_is_not_lost() {
+        let changes = Changes {
+            log: vec![decision(1, 10, 0, Placement::Seed { story: 1 })],
+            merges: vec![MergeRow { from: 3, into: 1, article_id: 99, reason: "r" }],
+            ..Changes::default()
+        };
+        let kinds: Vec<&str> = changes.events().iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, vec!["story_created", "article_added", "story_merged"]);
+    }
+}

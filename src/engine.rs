@@ -421,6 +421,13 @@ impl Session {
         for r in &changes.members {
             metrics::counter!(telemetry::ARTICLES_INGESTED, "method" => r.method.as_str()).increment(1);
         }
+        metrics::counter!(telemetry::STORY_MERGES).increment(changes.merges.len() as u64);
+        for (d, _) in &changes.log {
+            if let Placement::Reprint { near_duplicate, .. } = d.placement {
+                let kind = if near_duplicate { "near_duplicate" } else { "partial" };
+                metrics::counter!(telemetry::REPRINTS, "kind" => kind).increment(1);
+            }
+        }
         Ok(BatchOutcome { members: changes.members, kept: changes.kept.len(), failed: Vec::new() })
     }
 

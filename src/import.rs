@@ -56,10 +56,17 @@ pub struct Summary {
     /// Stored for the engine running in another process.
     pub queued: usize,
     pub rejected: Vec<Rejected>,
+    /// How many of `rejected` were handed to the progress callback.
+    reported: usize,
     pub seconds: f64,
 }
 
 impl Summary {
+    /// Lines taken: stored, queued, or found stored already (a re-import) or a duplicate.
+    pub fn accepted(&self) -> usize {
+        self.stored + self.queued + self.already_stored + self.duplicates
+    }
+
     pub fn articles_per_second(&self) -> f64 {
         if self.seconds > 0.0 { (self.stored + self.queued) as f64 / self.seconds } else { 0.0 }
     }
@@ -112,15 +119,53 @@ pub enum ImportError {
     Reader,
 }
 
+/// What a JSON value is, in words (for a line of the wrong shape).
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Reads a line into a [`Record`], saying which field is missing or of the wrong type when the line
+/// is JSON of the wrong shape.
+fn record(line: &str) -> Result<Record, String> {
+    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
+    let serde_json::Value::Object(fields) = &value else {
+        return Err(format!("not a JSON object but {}", json_kind(&value)));
+    };
+    match fields.get("id") {
+        None => return Err("missing field `id`".into()),
+        Some(serde_json::Value::String(_) | serde_json::Value::Number(_)) => {}
+        Some(other) => {
+            return Err(format!("field `id` is {}, expected a string or number", json_kind(other)));
+        }
+    }
+    if !fields.contains_key("body") {
+        return Err("missing field `body`".into());
+    }
+    for name in ["url", "source", "published", "title", "body"] {
+        match fields.get(name) {
+            None | Some(serde_json::Value::Null | serde_json::Value::String(_)) => {}
+            Some(other) => return Err(format!("field `{name}` is {}, expected a string", json_kind(other))),
+        }
+    }
+    serde_json::from_value(value).map_err(|e| format!("unexpected shape: {e}"))
+}
+
 /// Parses one line; `Err` carries the reason it is skipped.
 pub fn parse_line(line: &str, now: DateTime<Utc>) -> Result<ImportRow, String> {
-    let r: Record = serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
+    let r = record(line)?;
     let external_id = match r.id {
         serde_json::Value::String(s) if !s.trim().is_empty() => s,
         serde_json::Value::Number(n) => n.to_string(),
-        _ => return Err("missing or empty `id`".into()),
+        _ => return Err("field `id` is empty".into()),
     };
-    let body = r.body.filter(|b| !b.trim().is_empty()).ok_or("missing or empty `body`")?;
+    let body = r.body.filter(|b| !b.trim().is_empty()).ok_or("field `body` is empty")?;
     let published_at = match r.published.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         None => None,
         Some(p) => Some(
@@ -355,15 +400,17 @@ struct Batch {
 }
 
 /// Progress after each batch.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Progress {
     pub lines: usize,
     pub bytes: u64,
     pub articles: usize,
+    /// Lines skipped since the previous call (each line is reported once).
+    pub rejected: Vec<Rejected>,
 }
 
 /// Imports every line of `reader` in order, `batch_size` records per transaction, calling
-/// `progress` after each batch.
+/// `progress` after each batch with the lines it skipped.
 pub async fn import_reader(
     importer: &mut Importer,
     reader: impl BufRead + Send + 'static,
@@ -380,9 +427,6 @@ pub async fn import_reader(
     // decides it, the next batch is stored on another connection.
     let mut waiting: Option<(Staged, Vec<usize>, usize, u64)> = None;
     while let Some(batch) = rx.recv().await {
-        for r in &batch.rejected {
-            tracing::warn!(line = r.line, reason = %r.reason, "skipping import line");
-        }
         summary.rejected.extend(batch.rejected);
         // An edit of a record in the undecided batch must follow that batch's decision.
         if waiting.as_ref().is_some_and(|(w, ..)| batch.rows.iter().any(|r| w.ids.contains(&r.external_id))) {
@@ -407,6 +451,12 @@ pub async fn import_reader(
     }
     if let Some(w) = waiting.take() {
         settle(importer, w, None, &mut summary, &mut progress, articles).await?;
+    }
+    if summary.reported < summary.rejected.len() {
+        // A file with no importable line at all has no batch to settle.
+        let rejected = summary.rejected[summary.reported..].to_vec();
+        summary.reported = summary.rejected.len();
+        progress(Progress { lines: summary.lines, bytes: 0, articles, rejected });
     }
     reader_thread.join().map_err(|_| ImportError::Reader)?;
     summary.seconds = started.elapsed().as_secs_f64();
@@ -451,7 +501,14 @@ async fn settle(
         }
     }
     summary.lines = lines_read;
-    progress(Progress { lines: lines_read, bytes: bytes_read, articles: articles_before + outcomes.len() });
+    let rejected = summary.rejected[summary.reported..].to_vec();
+    summary.reported = summary.rejected.len();
+    progress(Progress {
+        lines: lines_read,
+        bytes: bytes_read,
+        articles: articles_before + outcomes.len(),
+        rejected,
+    });
     Ok(outcomes.len())
 }
 
@@ -520,7 +577,9 @@ fn read_batches(
     send(batch, lines_read, bytes_read);
 }
 
-/// Imports a file with a progress bar when stderr is a terminal.
+/// Imports a file with a progress bar when stderr is a terminal (articles, articles/s, and the time
+/// left from the bytes still to read). Each skipped line is printed once, as `FILE:LINE: skipped:
+/// REASON`, above the bar; log lines go above it too ([`crate::telemetry::LogWriter`]).
 pub async fn run_file(
     importer: &mut Importer,
     path: &std::path::Path,
@@ -531,24 +590,28 @@ pub async fn run_file(
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         let bar = indicatif::ProgressBar::new(size);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {percent}% {msg} eta {eta}") {
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {percent:>3}% {msg}, eta {eta}")
+        {
             bar.set_style(style);
         }
         bar
     } else {
         indicatif::ProgressBar::hidden()
     };
+    let _through_bar = crate::telemetry::LogWriter::route_through(&bar);
     let started = Instant::now();
     let summary = import_reader(importer, std::io::BufReader::new(file), batch_size, |p| {
-        bar.set_position(p.bytes);
+        for r in &p.rejected {
+            bar.suspend(|| eprintln!("{}:{}: skipped: {}", path.display(), r.line, r.reason));
+        }
+        if p.bytes > 0 {
+            bar.set_position(p.bytes);
+        }
         let rate = p.articles as f64 / started.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!("{} articles, {rate:.0}/s", p.articles));
+        bar.set_message(format!("{} articles, {rate:.0} articles/s", p.articles));
     })
     .await?;
     bar.finish_and_clear();
-    for r in &summary.rejected {
-        eprintln!("{}:{}: skipped: {}", path.display(), r.line, r.reason);
-    }
     Ok(summary)
 }
 
@@ -593,9 +656,17 @@ mod tests {
 
     #[test]
     fn bad_lines_say_why() {
-        assert!(parse_line("{not json", now()).unwrap_err().contains("not valid JSON"));
-        assert!(parse_line(r#"{"id":"x","body":"  "}"#, now()).unwrap_err().contains("body"));
-        assert!(parse_line(r#"{"body":"b"}"#, now()).unwrap_err().contains("id"));
+        let reason = |line: &str| parse_line(line, now()).err().unwrap_or_default();
+        assert!(reason("{not json").contains("not valid JSON"));
+        assert_eq!(reason(r#"{"id":"x","body":"  "}"#), "field `body` is empty");
+        assert_eq!(reason(r#"{"body":"b"}"#), "missing field `id`");
+        assert_eq!(reason(r#"{"id":"x","title":"t"}"#), "missing field `body`");
+        assert_eq!(reason(r#"["id","body"]"#), "not a JSON object but an array");
+        assert_eq!(
+            reason(r#"{"id":"x","body":"b","title":5}"#),
+            "field `title` is a number, expected a string"
+        );
+        assert_eq!(reason(r#"{"id":[1],"body":"b"}"#), "field `id` is an array, expected a string or number");
         assert!(
             parse_line(r#"{"id":"x","body":"b","published":"yesterday"}"#, now())
                 .unwrap_err()

@@ -1,6 +1,7 @@
 //! `newsdedup inspect article` on saved pages: one file → one [`Article`], a directory of `*.html` /
 //! `*.html.gz` → JSON Lines with an `id` per page (how the extraction benchmark is run). Uses exactly the
-//! extractor the scrape stage uses.
+//! extractor the scrape stage uses. `newsdedup inspect feed`: a feed → one JSON line per entry, as the
+//! poller's parser sees it.
 
 use crate::extract::{self, Article, Page, SiteRules};
 use flate2::read::GzDecoder;
@@ -19,6 +20,46 @@ pub enum InspectError {
     Write(#[from] std::io::Error),
     #[error("cannot serialise article: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl InspectError {
+    /// Output went to a reader that stopped reading (`| head`).
+    pub fn is_closed_pipe(&self) -> bool {
+        match self {
+            InspectError::Write(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
+            InspectError::Json(e) => e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe),
+            _ => false,
+        }
+    }
+}
+
+/// `Some(number of entries)` when `bytes` is a feed rather than a page (an article page is never
+/// read as one: the parser wants an RSS, Atom, RDF or JSON Feed root).
+pub fn feed_entry_count(bytes: &[u8], content_type: Option<&str>) -> Option<usize> {
+    let base = Url::parse("https://feed.invalid/").ok()?;
+    crate::poll::parse::parse(bytes, content_type, &base).ok().map(|f| f.entries.len())
+}
+
+/// One JSON line per entry: its identity (`key`, what decides whether it is new), link, title,
+/// dates, authors and the length of its text.
+pub fn write_feed_entries(
+    feed: &crate::poll::parse::ParsedFeed,
+    out: &mut impl Write,
+) -> Result<(), InspectError> {
+    for e in &feed.entries {
+        let line = serde_json::json!({
+            "key": e.key,
+            "link": e.link.as_ref().map(Url::as_str),
+            "title": e.title,
+            "published_at": e.published_at.map(|d| d.to_rfc3339()),
+            "updated_at": e.updated_at.map(|d| d.to_rfc3339()),
+            "authors": e.authors,
+            "text_chars": e.content_text.as_ref().map(|t| t.chars().count()),
+        });
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 /// What a directory run did, for the caller to print.
@@ -151,6 +192,29 @@ mod tests {
         assert_eq!(lines[0]["extraction_method"], "main-text");
         assert_eq!(lines[2]["body"], "");
         assert!(lines[2]["warnings"][0].as_str().unwrap().contains("not an HTML page"));
+    }
+
+    #[test]
+    fn a_feed_is_told_apart_from_a_page_and_lists_its_entries() {
+        let rss = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>
+            <item><guid>g1</guid><link>https://a.example/one</link><title>One</title>
+            <pubDate>Sun, 08 May 2022 10:00:00 GMT</pubDate></item>
+            <item><link>https://a.example/two?utm_source=x</link><title>Two</title></item>
+            </channel></rss>"#;
+        assert_eq!(feed_entry_count(rss, None), Some(2));
+        let page = b"<html><head><title>T</title></head><body><p>Text.</p></body></html>";
+        assert_eq!(feed_entry_count(page, None), None);
+
+        let base = Url::parse("https://a.example/rss").unwrap();
+        let feed = crate::poll::parse::parse(rss, None, &base).unwrap();
+        let mut out = Vec::new();
+        write_feed_entries(&feed, &mut out).unwrap();
+        let lines: Vec<serde_json::Value> =
+            String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["key"], "g1");
+        assert_eq!(lines[0]["published_at"], "2022-05-08T10:00:00+00:00");
+        assert_eq!(lines[1]["link"], "https://a.example/two", "links are shown canonicalised");
     }
 
     #[test]

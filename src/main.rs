@@ -29,7 +29,7 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
-    /// Run the article extractor on a saved page, a directory of pages, or a URL, and print JSON.
+    /// Run the article extractor on a page, or the feed parser on a feed, and print JSON.
     Inspect {
         #[command(subcommand)]
         what: InspectWhat,
@@ -78,6 +78,15 @@ enum InspectWhat {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// PATH_OR_URL: a feed file (RSS, Atom, RDF or JSON Feed) or an http(s) URL fetched through the
+    /// service's HTTP client. Prints one JSON line per entry as the poller sees it: identity, link,
+    /// title and dates.
+    Feed {
+        path_or_url: String,
+        /// Config whose [fetch] settings apply to URLs (defaults otherwise).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
@@ -103,18 +112,57 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        // The reader went away (`| head`): what it wanted was printed.
+        Err(e) if is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cause_chain(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<newsdedup::inspect::InspectError>().is_some_and(|i| i.is_closed_pipe())
+    })
+}
+
+/// Writes a line to stdout; an error (a closed pipe among them) is returned, not a panic.
+fn print_line(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()
+}
+
+/// The error and its causes on one line, each cause once: our error messages often include their
+/// source already (so that a log line that prints only the top error says why), and `{:#}` would
+/// then repeat it.
+fn cause_chain(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour codes only for a person at a terminal, not in files, pipes or `docker logs`.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(newsdedup::telemetry::LogWriter)
+        .with_ansi(ansi);
     if json {
         builder.json().init();
     } else {
@@ -128,9 +176,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect { what: InspectWhat::Article { path_or_url, url, config } } => {
             inspect_article(&path_or_url, url.as_ref(), config.as_deref()).await
         }
+        Command::Inspect { what: InspectWhat::Feed { path_or_url, config } } => {
+            inspect_feed(&path_or_url, config.as_deref()).await
+        }
         Command::CheckConfig { config } => {
             let settings = Settings::load(&config)?;
-            println!("{}: ok ({} feeds)", config.display(), settings.feeds.len());
+            print_line(&format!("{}: ok ({} feeds)", config.display(), settings.feeds.len()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { file, config } => {
@@ -148,6 +199,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             importer.finish().await?;
             store.close().await;
             println!("{summary}");
+            if summary.accepted() == 0 {
+                eprintln!("error: no line of {} could be imported", file.display());
+                return Ok(ExitCode::FAILURE);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck { url } => healthcheck(&url).await,
@@ -176,9 +231,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn run_service(config: &std::path::Path, once: bool) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(config)?;
     let app = newsdedup::app::App::build(settings).await.context("starting newsdedup")?;
+    // Closed at exit, so the server does not log every pooled connection as reset by peer.
+    let store = app.store().clone();
     if once {
-        let summary = app.run_once().await?;
-        println!("{summary}");
+        let summary = app.run_once().await;
+        store.close().await;
+        println!("{}", summary?);
         return Ok(ExitCode::SUCCESS);
     }
     let shutdown = tokio_util::sync::CancellationToken::new();
@@ -187,7 +245,9 @@ async fn run_service(config: &std::path::Path, once: bool) -> anyhow::Result<Exi
         wait_for_signal().await;
         trigger.cancel();
     });
-    app.run(shutdown).await?;
+    let result = app.run(shutdown).await;
+    store.close().await;
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -242,13 +302,12 @@ async fn inspect_article(
     }
     let article = match url::Url::parse(target) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => {
-            let fetch_cfg = match config {
-                Some(c) => Settings::load(c)?.fetch,
-                None => newsdedup::config::FetchConfig::default(),
-            };
-            let fetcher = newsdedup::fetch::Fetcher::new(&fetch_cfg)?;
-            let resp =
-                fetcher.fetch(&newsdedup::fetch::Request::new(&url, newsdedup::fetch::Kind::Page)).await?;
+            let resp = fetch(&url, newsdedup::fetch::Kind::Page, config).await?;
+            if let Some(entries) =
+                newsdedup::inspect::feed_entry_count(&resp.body, resp.content_type.as_deref())
+            {
+                return not_an_article(target, entries);
+            }
             let page = Page {
                 html: &resp.body,
                 url: Some(&resp.final_url),
@@ -256,9 +315,61 @@ async fn inspect_article(
             };
             extract::article(&page, &SiteRules::default())?
         }
-        _ => newsdedup::inspect::inspect_file(path, base)?,
+        _ => {
+            let bytes = newsdedup::inspect::read_page(path)?;
+            if let Some(entries) = newsdedup::inspect::feed_entry_count(&bytes, None) {
+                return not_an_article(target, entries);
+            }
+            newsdedup::inspect::inspect_file(path, base)?
+        }
     };
-    println!("{}", serde_json::to_string_pretty(&article)?);
+    print_line(&serde_json::to_string_pretty(&article)?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn not_an_article(target: &str, entries: usize) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "error: {target} is a feed ({entries} entries), not an article page: run `newsdedup inspect feed {target}`"
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+async fn fetch(
+    url: &url::Url,
+    kind: newsdedup::fetch::Kind,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<newsdedup::fetch::Response> {
+    let fetch_cfg = match config {
+        Some(c) => Settings::load(c)?.fetch,
+        None => newsdedup::config::FetchConfig::default(),
+    };
+    let fetcher = newsdedup::fetch::Fetcher::new(&fetch_cfg)?;
+    Ok(fetcher.fetch(&newsdedup::fetch::Request::new(url, kind)).await?)
+}
+
+async fn inspect_feed(target: &str, config: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let (bytes, content_type, feed_url) = match url::Url::parse(target) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {
+            let resp = fetch(&url, newsdedup::fetch::Kind::Feed, config).await?;
+            (resp.body.to_vec(), resp.content_type, resp.final_url)
+        }
+        _ => {
+            let path = std::path::Path::new(target);
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {target}"))?;
+            let absolute = std::fs::canonicalize(path).with_context(|| format!("cannot read {target}"))?;
+            let url = url::Url::from_file_path(&absolute)
+                .map_err(|()| anyhow::anyhow!("{target}: not a usable file path"))?;
+            (bytes, None, url)
+        }
+    };
+    let feed = newsdedup::poll::parse::parse(&bytes, content_type.as_deref(), &feed_url)
+        .with_context(|| format!("{target} is not a readable feed"))?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    newsdedup::inspect::write_feed_entries(&feed, &mut out)?;
+    out.flush()?;
+    eprintln!("{}: {} entries", feed.title.as_deref().unwrap_or(target), feed.entries.len());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -270,5 +381,26 @@ async fn healthcheck(url: &str) -> anyhow::Result<ExitCode> {
     } else {
         eprintln!("{url}: HTTP {status}");
         Ok(ExitCode::FAILURE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot connect to the database: {0}")]
+    struct Wrapping(#[source] std::io::Error);
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let io = std::io::Error::other("connection refused");
+        let e = anyhow::Error::new(Wrapping(io)).context("opening the database");
+        assert_eq!(
+            cause_chain(&e),
+            "opening the database: cannot connect to the database: connection refused"
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(cause_chain(&plain), "outer: inner");
     }
 }

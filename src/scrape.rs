@@ -153,7 +153,9 @@ impl Scraper {
         let keep_raw = self.cfg.raw_page_retention_days > 0;
         let extracted = tokio::task::spawn_blocking(move || {
             let page = Page { html: &body, url: Some(&final_url), content_type: content_type.as_deref() };
+            let started = std::time::Instant::now();
             let article = extract::article(&page, &rules);
+            metrics::histogram!(telemetry::EXTRACT_SECONDS).record(started.elapsed().as_secs_f64());
             let raw = keep_raw.then(|| zstd::encode_all(&body[..], 3).ok()).flatten();
             (article, raw)
         })

@@ -20,7 +20,7 @@ struct Args {
     #[arg(long, default_value = "../shared/data/extraction-benchmark")]
     dir: PathBuf,
     /// Where to write the predictions (JSON Lines).
-    #[arg(long, default_value = "preds.jsonl")]
+    #[arg(long, default_value = "target/extract-bench-preds.jsonl")]
     out: PathBuf,
     /// The scoring script.
     #[arg(long, env = "EXTRACTION_SCORER", default_value = "../shared/tools/extraction_score.py")]

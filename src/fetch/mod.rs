@@ -47,6 +47,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The `kind` label of the fetch-time metric.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Feed => "feed",
+            Kind::Page => "page",
+            Kind::Robots => "robots",
+        }
+    }
+
     fn accept(self) -> &'static str {
         match self {
             Kind::Feed => {
@@ -165,12 +174,21 @@ impl Fetcher {
         })
     }
 
+    /// Hosts this client holds requests back from (their cool-down after a 429 or 503 is running).
+    pub fn hosts_cooling_down(&self) -> usize {
+        self.inner.politeness.cooling_count()
+    }
+
     /// Fetches `req.url`. Every non-2xx, non-304 final status is an error ([`FetchError::Status`]).
     pub async fn fetch(&self, req: &Request<'_>) -> Result<Response, FetchError> {
         match req.url.scheme() {
             "http" | "https" => self.fetch_http(req).await,
             "file" if req.allow_file => {
-                file::read(req.url, req.last_modified, self.inner.max_body_bytes).await
+                let started = Instant::now();
+                let read = file::read(req.url, req.last_modified, self.inner.max_body_bytes).await;
+                metrics::histogram!(crate::telemetry::FETCH_SECONDS, "kind" => req.kind.as_str())
+                    .record(started.elapsed().as_secs_f64());
+                read
             }
             "file" => Err(FetchError::FileNotAllowed { url: req.url.to_string() }),
             other => {
@@ -208,6 +226,8 @@ impl Fetcher {
             let remaining = inner.timeout.saturating_sub(spent);
             let hop = tokio::time::timeout(remaining, self.hop(&url, req)).await;
             spent += started.elapsed();
+            metrics::histogram!(crate::telemetry::FETCH_SECONDS, "kind" => req.kind.as_str())
+                .record(started.elapsed().as_secs_f64());
             let hop = hop.map_err(|_| FetchError::Timeout { url: url.to_string(), after: inner.timeout })?;
             let hop = match hop {
                 Ok(hop) => hop,

@@ -91,6 +91,13 @@ impl Politeness {
         *entry = (*entry).max(until);
     }
 
+    /// How many hosts are cooling down now.
+    pub(crate) fn cooling_count(&self) -> usize {
+        let now = Instant::now();
+        let cooldowns = self.cooldowns.lock().unwrap_or_else(PoisonError::into_inner);
+        cooldowns.values().filter(|until| **until > now).count()
+    }
+
     /// How long `host` is still cooling down, if it is.
     pub(crate) fn cooling(&self, host: &str) -> Option<Duration> {
         let mut cooldowns = self.cooldowns.lock().unwrap_or_else(PoisonError::into_inner);

@@ -1,6 +1,7 @@
 //! Retention of what the database keeps beyond articles and stories: raw pages older than
-//! `scrape.raw_page_retention_days`. (The story engine forgets what leaves its windows in memory;
-//! articles, stories, memberships and the decision log are never deleted.)
+//! `scrape.raw_page_retention_days` (change-feed events: [`super::events`]). (The story engine
+//! forgets what leaves its windows in memory; articles, stories, memberships and the decision log
+//! are never deleted.)
 
 use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -13,5 +14,42 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected())
+    }
+}
+
+/// What the operational gauges show of the queues.
+#[derive(Debug, Clone, Copy, PartialEq, sqlx::FromRow)]
+pub struct QueueGauges {
+    pub pending: i64,
+    /// Seconds since the oldest pending article was discovered (0 when none is pending).
+    pub oldest_pending_secs: f64,
+    pub ready: i64,
+}
+
+impl Store {
+    /// The scrape and engine queues, in one round trip.
+    pub async fn queue_gauges(&self) -> Result<QueueGauges, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE state = 'pending') AS pending,
+                    COALESCE(extract(epoch FROM now() - min(discovered_at) FILTER (WHERE state = 'pending')), 0)::float8
+                        AS oldest_pending_secs,
+                    count(*) FILTER (WHERE state = 'ready' OR recluster_requested) AS ready
+             FROM articles
+             WHERE state IN ('pending', 'ready') OR recluster_requested",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// `(state, feeds)` for `disabled` (inactive), `failing` (the last poll failed) and `ok`.
+    pub async fn feed_state_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT CASE WHEN NOT active THEN 'disabled' WHEN consecutive_failures > 0 THEN 'failing' ELSE 'ok' END
+                        AS state,
+                    count(*)
+             FROM feeds GROUP BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 }

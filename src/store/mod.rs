@@ -4,7 +4,8 @@
 //! - [`feeds`]: feed rows, due-feed claims and the poll-result transaction.
 //! - [`articles`]: the scrape queue, extracted and imported text, the story engine's queue.
 //! - [`engine`]: the engine lock, snapshots and the decision log; [`stories`]: each batch of
-//!   decisions (stories, memberships, merges) in one transaction.
+//!   decisions (stories, memberships, merges) in one transaction; [`events`]: the change feed
+//!   written with it.
 //! - [`raw_pages`]: stored pages for re-extraction; [`maintenance`]: retention; [`views`]: reads of
 //!   the consumer views.
 //!
@@ -13,6 +14,7 @@
 
 pub mod articles;
 pub mod engine;
+pub mod events;
 pub mod feeds;
 pub mod maintenance;
 pub mod raw_pages;
@@ -55,6 +57,8 @@ mod tests {
         assert!(matches!(mode("postgres://u@[::1]/db"), Some(PgSslMode::Disable)));
         assert!(matches!(mode("postgres://u@db.example/db"), Some(PgSslMode::Prefer)));
         assert!(matches!(mode("postgres://u@127.0.0.1/db?sslmode=require"), Some(PgSslMode::Require)));
+        let opts = connect_options("postgres://u@127.0.0.1/db").ok();
+        assert_eq!(opts.as_ref().and_then(|o| o.get_options()), Some("-c client_min_messages=warning"));
     }
 }
 
@@ -96,7 +100,11 @@ pub fn text_safe(s: &str) -> std::borrow::Cow<'_, str> {
 /// on the same machine it protects nothing, and encrypting every batch through the default `prefer`
 /// more than halved import speed here (sqlx negotiates TLS with any server that offers it).
 fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
-    let options = PgConnectOptions::from_str(url).map_err(StoreError::Url)?;
+    // Notices are not for us: the migrator's `CREATE TABLE IF NOT EXISTS` would log "relation
+    // _sqlx_migrations already exists" at every start.
+    let options = PgConnectOptions::from_str(url)
+        .map_err(StoreError::Url)?
+        .options([("client_min_messages", "warning")]);
     let names_mode =
         url::Url::parse(url).map(|u| u.query_pairs().any(|(k, _)| k == "sslmode")).unwrap_or(true);
     let host = options.get_host();

@@ -1,5 +1,6 @@
 //! Stories and memberships, as the story engine changes them: one transaction per batch of
-//! decisions, written through the connection that holds the engine lock.
+//! decisions (with its change-feed events), written through the connection that holds the engine
+//! lock.
 
 use super::StoreError;
 use super::engine::EngineConn;
@@ -7,8 +8,8 @@ use crate::decision::{Changes, MemberRow, StoryRow};
 use sqlx::{Connection, PgConnection};
 
 impl EngineConn {
-    /// Writes a batch of decisions in one transaction: stories, memberships, merges, re-pointed
-    /// reprints, the log, and the articles' state. `durable = false` skips waiting for the WAL flush
+    /// Writes a batch of decisions in one transaction: the change-feed events, stories,
+    /// memberships, merges, re-pointed reprints, the log, and the articles' state. `durable = false` skips waiting for the WAL flush
     /// (imports, which are idempotent and can simply be re-run).
     pub async fn commit(
         &mut self,
@@ -23,6 +24,7 @@ impl EngineConn {
         if !durable {
             sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
         }
+        super::events::append(&mut tx, &c.events()).await?;
         upsert_stories(&mut tx, &c.stories).await?;
         upsert_members(&mut tx, &c.members, config_version).await?;
         if !c.kept.is_empty() {

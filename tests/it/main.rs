@@ -3,7 +3,9 @@
 //! Set `DATABASE_URL` (any database on the server; tests create their own) to point elsewhere than
 //! `postgres://postgres@127.0.0.1:5432/postgres`.
 
+mod contract;
 mod crash;
+mod events;
 mod general_news;
 mod ingest;
 mod lifecycle;
