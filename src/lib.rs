@@ -18,6 +18,7 @@
 //!   engine's decisions and the rows they change).
 //! - [`import`]: replay JSONL archives through the engine; [`reextract`]: re-run the extractor.
 //! - [`app`]: wiring and lifecycle; [`maintenance`]: retention; [`http`]: health and metrics.
+//! - [`opml`]: feed lists in and out as OPML; [`feed_table`]: the feed health table for the terminal.
 
 pub mod app;
 pub mod article;
@@ -27,11 +28,13 @@ pub mod decision;
 pub mod dedup;
 pub mod engine;
 pub mod extract;
+pub mod feed_table;
 pub mod fetch;
 pub mod http;
 pub mod import;
 pub mod inspect;
 pub mod maintenance;
+pub mod opml;
 pub mod poll;
 pub mod reextract;
 pub mod scrape;

@@ -4,6 +4,7 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`.
 
 mod crash;
+mod feed_health;
 mod general_news;
 mod ingest;
 mod lifecycle;
