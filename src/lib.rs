@@ -17,7 +17,8 @@
 //! - [`article`], [`decision`]: the records that cross stages (content, methods, states; the
 //!   engine's decisions and the rows they change).
 //! - [`import`]: replay JSONL archives through the engine; [`reextract`]: re-run the extractor.
-//! - [`app`]: wiring and lifecycle; [`maintenance`]: retention; [`http`]: health and metrics.
+//! - [`app`]: wiring and lifecycle; [`maintenance`]: retention; [`http`]: health and metrics;
+//!   [`web`]: the read-only story browser on the same port.
 //! - [`opml`]: feed lists in and out as OPML; [`feed_table`]: the feed health table for the terminal.
 
 pub mod app;
@@ -40,3 +41,4 @@ pub mod reextract;
 pub mod scrape;
 pub mod store;
 pub mod telemetry;
+pub mod web;

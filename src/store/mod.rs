@@ -6,12 +6,13 @@
 //! - [`engine`]: the engine lock, snapshots and the decision log; [`stories`]: each batch of
 //!   decisions (stories, memberships, merges) in one transaction.
 //! - [`raw_pages`]: stored pages for re-extraction; [`maintenance`]: retention; [`views`]: reads of
-//!   the consumer views.
+//!   the consumer views; [`browse`]: the story browser's reads of them.
 //!
 //! Queries are plain `sqlx::query` with bound parameters (no compile-time checking), so the crate
 //! builds without a database (Docker, CI).
 
 pub mod articles;
+pub mod browse;
 pub mod engine;
 pub mod feeds;
 pub mod maintenance;

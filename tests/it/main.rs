@@ -14,3 +14,4 @@ mod replicas;
 mod server;
 mod support;
 mod synth;
+mod web;
