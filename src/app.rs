@@ -38,6 +38,8 @@ pub struct OnceSummary {
     pub feeds_polled: usize,
     pub feeds_failed: usize,
     pub feeds_not_modified: usize,
+    /// Asked by the publisher to wait (429, or 503 with Retry-After): not failures.
+    pub feeds_cooling_down: usize,
     pub new_entries: u64,
     pub articles_stored: usize,
     pub duplicates: usize,
@@ -52,10 +54,11 @@ impl std::fmt::Display for OnceSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "feeds polled: {} ({} failed, {} not modified); new entries: {}; articles stored: {} ({} duplicates skipped, {} failed); database now holds {} articles in {} stories",
+            "feeds polled: {} ({} failed, {} not modified, {} cooling down); new entries: {}; articles stored: {} ({} duplicates skipped, {} failed); database now holds {} articles in {} stories",
             self.feeds_polled,
             self.feeds_failed,
             self.feeds_not_modified,
+            self.feeds_cooling_down,
             self.new_entries,
             self.articles_stored,
             self.duplicates,
@@ -115,6 +118,7 @@ impl App {
             match report {
                 PollReport::Fetched { new_articles, .. } => summary.new_entries += new_articles,
                 PollReport::NotModified { .. } => summary.feeds_not_modified += 1,
+                PollReport::CoolingDown { .. } => summary.feeds_cooling_down += 1,
                 PollReport::Failed { .. } => summary.feeds_failed += 1,
             }
         }

@@ -168,6 +168,10 @@ pub struct PollConfig {
     /// Feeds fetched at once.
     #[serde(default = "default_poll_concurrency")]
     pub concurrency: NonZeroUsize,
+    /// Polls in a row that must see the same 301/308 target, each returning a parseable feed, before
+    /// the target replaces the feed's fetch URL (a broken move is never adopted).
+    #[serde(default = "default_redirect_confirmations")]
+    pub redirect_confirmations: NonZeroU32,
 }
 
 fn default_interval_secs() -> NonZeroU64 {
@@ -182,6 +186,9 @@ fn default_max_interval_secs() -> NonZeroU64 {
 fn default_poll_concurrency() -> NonZeroUsize {
     NonZeroUsize::new(8).expect("constant is non-zero")
 }
+fn default_redirect_confirmations() -> NonZeroU32 {
+    NonZeroU32::new(3).expect("constant is non-zero")
+}
 
 impl Default for PollConfig {
     fn default() -> Self {
@@ -190,6 +197,7 @@ impl Default for PollConfig {
             min_interval_secs: default_min_interval_secs(),
             max_interval_secs: default_max_interval_secs(),
             concurrency: default_poll_concurrency(),
+            redirect_confirmations: default_redirect_confirmations(),
         }
     }
 }

@@ -19,7 +19,8 @@ pub fn router(store: Store, metrics: Option<PrometheusHandle>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(render_metrics))
-        .with_state(AppState { store, metrics })
+        .with_state(AppState { store: store.clone(), metrics })
+        .merge(crate::web::router(store))
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {

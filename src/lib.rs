@@ -17,7 +17,9 @@
 //! - [`article`], [`decision`]: the records that cross stages (content, methods, states; the
 //!   engine's decisions and the rows they change).
 //! - [`import`]: replay JSONL archives through the engine; [`reextract`]: re-run the extractor.
-//! - [`app`]: wiring and lifecycle; [`maintenance`]: retention; [`http`]: health and metrics.
+//! - [`app`]: wiring and lifecycle; [`maintenance`]: retention; [`http`]: health and metrics;
+//!   [`web`]: the read-only story browser on the same port.
+//! - [`opml`]: feed lists in and out as OPML; [`feed_table`]: the feed health table for the terminal.
 
 pub mod app;
 pub mod article;
@@ -27,13 +29,16 @@ pub mod decision;
 pub mod dedup;
 pub mod engine;
 pub mod extract;
+pub mod feed_table;
 pub mod fetch;
 pub mod http;
 pub mod import;
 pub mod inspect;
 pub mod maintenance;
+pub mod opml;
 pub mod poll;
 pub mod reextract;
 pub mod scrape;
 pub mod store;
 pub mod telemetry;
+pub mod web;

@@ -58,11 +58,28 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Print the feed health table (the `feed_status` view); `import`/`export` convert feed lists
+    /// from and to OPML.
+    Feeds {
+        #[arg(long, global = true, default_value = "config/feeds.toml")]
+        config: PathBuf,
+        #[command(subcommand)]
+        action: Option<FeedsAction>,
+    },
     /// GET a URL and exit 0 on HTTP 200 (the container's HEALTHCHECK).
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
         url: String,
     },
+}
+
+#[derive(Subcommand)]
+enum FeedsAction {
+    /// Print `[[feeds]]` entries for the config from an OPML file (names kept); outlines that are not
+    /// http(s) feeds are reported on stderr and skipped.
+    Import { file: PathBuf },
+    /// Write the configured feeds as OPML to stdout.
+    Export,
 }
 
 #[derive(Subcommand)]
@@ -206,6 +223,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck { url } => healthcheck(&url).await,
+        Command::Feeds { config, action } => feeds(&config, action).await,
         Command::Reextract { config, since, all } => {
             let settings = Settings::load(&config)?;
             let store = Store::open(&settings.database.url, settings.database.max_connections.get())
@@ -370,6 +388,41 @@ async fn inspect_feed(target: &str, config: Option<&std::path::Path>) -> anyhow:
     newsdedup::inspect::write_feed_entries(&feed, &mut out)?;
     out.flush()?;
     eprintln!("{}: {} entries", feed.title.as_deref().unwrap_or(target), feed.entries.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn feeds(config: &std::path::Path, action: Option<FeedsAction>) -> anyhow::Result<ExitCode> {
+    use newsdedup::opml;
+    match action {
+        None => {
+            let settings = Settings::load(config)?;
+            let store = Store::open(&settings.database.url, settings.database.max_connections.get())
+                .await
+                .context("opening the database")?;
+            let rows = store.feed_statuses().await;
+            store.close().await;
+            print!("{}", newsdedup::feed_table::render(&rows?));
+        }
+        Some(FeedsAction::Import { file }) => {
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let imported = opml::parse(&text).with_context(|| format!("{}", file.display()))?;
+            for problem in &imported.skipped {
+                eprintln!("{}: skipped {problem}", file.display());
+            }
+            print!("{}", opml::to_toml(&imported.feeds));
+            eprintln!("{}: {} feeds", file.display(), imported.feeds.len());
+        }
+        Some(FeedsAction::Export) => {
+            let settings = Settings::load(config)?;
+            let feeds: Vec<opml::OpmlFeed> = settings
+                .feeds
+                .iter()
+                .map(|f| opml::OpmlFeed { url: f.url.to_string(), name: f.name.clone() })
+                .collect();
+            print!("{}", opml::write(&format!("newsdedup feeds ({})", config.display()), &feeds));
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

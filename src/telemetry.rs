@@ -7,7 +7,7 @@
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-/// label `outcome` = ok | not_modified | error
+/// label `outcome` = ok | not_modified | cooling_down | error
 pub const FEEDS_POLLED: &str = "newsdedup_feed_polls_total";
 pub const ENTRIES_NEW: &str = "newsdedup_feed_entries_new_total";
 /// label `outcome` = ok | retry | fallback | failed
@@ -30,12 +30,12 @@ pub const READY_ARTICLES: &str = "newsdedup_ready_articles";
 pub const FEEDS: &str = "newsdedup_feeds";
 pub const HOSTS_COOLING_DOWN: &str = "newsdedup_hosts_cooling_down";
 
-pub const POLL_OUTCOMES: [&str; 3] = ["ok", "not_modified", "error"];
+pub const POLL_OUTCOMES: [&str; 4] = ["ok", "not_modified", "cooling_down", "error"];
 pub const PAGE_OUTCOMES: [&str; 4] = ["ok", "retry", "fallback", "failed"];
 pub const METHODS: [&str; 3] = ["seed", "reprint", "story"];
 pub const REPRINT_KINDS: [&str; 2] = ["near_duplicate", "partial"];
 pub const FETCH_KINDS: [&str; 3] = ["feed", "page", "robots"];
-pub const FEED_STATES: [&str; 3] = ["ok", "failing", "disabled"];
+pub const FEED_STATES: [&str; 5] = ["ok", "not_modified", "cooling_down", "failing", "disabled"];
 
 /// Seconds: 5 ms to 60 s (fetches, extraction, engine batches, rebuilds).
 const SECONDS_BUCKETS: [f64; 14] =

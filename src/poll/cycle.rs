@@ -18,9 +18,23 @@ use url::Url;
 /// What one poll did, for logs and the `--once` summary.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PollReport {
-    Fetched { feed_id: i64, entries: usize, new_articles: u64 },
-    NotModified { feed_id: i64 },
-    Failed { feed_id: i64, error: String },
+    Fetched {
+        feed_id: i64,
+        entries: usize,
+        new_articles: u64,
+    },
+    NotModified {
+        feed_id: i64,
+    },
+    /// The publisher asked for a pause; polled again at `until`.
+    CoolingDown {
+        feed_id: i64,
+        until: DateTime<Utc>,
+    },
+    Failed {
+        feed_id: i64,
+        error: String,
+    },
 }
 
 /// Polls feeds: shared by the service loop and `--once`.
@@ -116,14 +130,13 @@ impl Poller {
         let resp = match self.fetcher.fetch(&req).await {
             Ok(r) => r,
             Err(e) => {
+                if let Some(retry_after) = cooling_down(&e) {
+                    return self.cool_down(&due, timing, bounds, &error_chain(&e), retry_after).await;
+                }
                 let msg = error_chain(&e);
                 return self.fail(&due, timing, bounds, msg, e.is_retriable(), e.retry_after()).await;
             }
         };
-        if let Some(moved) = &resp.permanent_redirect {
-            tracing::info!(to = %moved, "feed moved permanently; polling the new URL from now on");
-            self.store.adopt_feed_url(due.feed_id, moved.as_str()).await?;
-        }
         let hints = |outcome| PollResult { outcome, ttl: None, max_age: resp.max_age, expires: resp.expires };
         if resp.not_modified {
             let next = schedule::next_check_at(&hints(schedule::Outcome::NotModified), &timing, bounds, now);
@@ -146,6 +159,7 @@ impl Poller {
                 return self.fail(&due, timing, bounds, format!("parser crashed: {e}"), true, None).await;
             }
         };
+        self.confirm_redirect(&due, resp.permanent_redirect.as_ref()).await?;
         let mut result = hints(schedule::Outcome::Fetched);
         result.ttl = parsed.ttl;
         let next = schedule::next_check_at(&result, &timing, bounds, now);
@@ -177,6 +191,43 @@ impl Poller {
         Ok(PollReport::Fetched { feed_id: due.feed_id, entries: entries.len(), new_articles })
     }
 
+    /// Counts a parseable poll towards adopting the permanent redirect it followed (or resets the
+    /// count when it followed none), and adopts the target after `poll.redirect_confirmations` polls
+    /// in a row saw it.
+    async fn confirm_redirect(&self, due: &DueFeed, moved: Option<&Url>) -> Result<(), StoreError> {
+        let seen = self.store.record_redirect_sighting(due.feed_id, moved.map(Url::as_str)).await?;
+        let Some(moved) = moved else { return Ok(()) };
+        let needed = self.cfg.redirect_confirmations.get();
+        if u32::try_from(seen).unwrap_or(0) >= needed {
+            tracing::info!(to = %moved, confirmations = seen, "feed moved permanently; polling the new URL from now on");
+            self.store.adopt_feed_url(due.feed_id, moved.as_str()).await?;
+        } else {
+            tracing::info!(to = %moved, confirmations = seen, needed, "feed redirects permanently; not adopted yet");
+        }
+        Ok(())
+    }
+
+    async fn cool_down(
+        &self,
+        due: &DueFeed,
+        timing: FeedTiming,
+        bounds: Bounds,
+        reason: &str,
+        retry_after: Option<std::time::Duration>,
+    ) -> Result<PollReport, StoreError> {
+        let result = PollResult {
+            outcome: schedule::Outcome::CoolingDown { retry_after },
+            ttl: None,
+            max_age: None,
+            expires: None,
+        };
+        let until = schedule::next_check_at(&result, &timing, bounds, Utc::now());
+        tracing::info!(feed_id = due.feed_id, url = %due.url, reason, retry_at = %until, "feed cooling down as the publisher asked");
+        metrics::counter!(telemetry::FEEDS_POLLED, "outcome" => "cooling_down").increment(1);
+        self.store.record_poll_cooling_down(due.feed_id, until).await?;
+        Ok(PollReport::CoolingDown { feed_id: due.feed_id, until })
+    }
+
     async fn fail(
         &self,
         due: &DueFeed,
@@ -198,6 +249,19 @@ impl Poller {
         metrics::counter!(telemetry::FEEDS_POLLED, "outcome" => "error").increment(1);
         self.store.record_poll_failure(due.feed_id, &error, next).await?;
         Ok(PollReport::Failed { feed_id: due.feed_id, error })
+    }
+}
+
+/// `Some(Retry-After)` when the error is the publisher (or its host's earlier answer) asking for a
+/// pause rather than a failure: a 429 with or without `Retry-After`, a 503 with one, or the host still
+/// cooling down from such an answer to another request.
+fn cooling_down(e: &fetch::FetchError) -> Option<Option<std::time::Duration>> {
+    use fetch::FetchError;
+    match e {
+        FetchError::Status { code: 429, retry_after, .. } => Some(*retry_after),
+        FetchError::Status { code: 503, retry_after: Some(wait), .. } => Some(Some(*wait)),
+        FetchError::HostCoolingDown { retry_after, .. } => Some(Some(*retry_after)),
+        _ => None,
     }
 }
 

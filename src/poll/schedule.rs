@@ -19,6 +19,9 @@ pub enum Outcome {
     /// [`crate::fetch::FetchError::is_retriable`] and [`crate::fetch::FetchError::retry_after`]; a parse
     /// error is retriable (the publisher may fix the feed).
     Failed { retriable: bool, retry_after: Option<Duration> },
+    /// The publisher asked for a pause (429, or 503 with `Retry-After`): not a failure, so no
+    /// back-off; the wait it named, else the feed's interval.
+    CoolingDown { retry_after: Option<Duration> },
 }
 
 /// The last poll, with the publisher's hints about how long its answer stays fresh.
@@ -88,6 +91,8 @@ const PERMANENT_ERROR_HEAD_START: u32 = 2;
 /// - Success or 304: the longest of the interval, `<ttl>`, `max-age` and `Expires − now`.
 /// - Failure: `interval × 2^(failures − 1)` (plus [`PERMANENT_ERROR_HEAD_START`] doublings for
 ///   non-retriable errors), and at least `Retry-After`.
+/// - Cooling down: `Retry-After`, else the interval; jitter only lengthens it (the publisher named
+///   the earliest time it wants to hear from us).
 ///
 /// Then jitter of up to ±10 %, fixed per seed, and the result is kept within `bounds`.
 pub fn next_check_at(
@@ -111,8 +116,15 @@ pub fn next_check_at(
             let backoff = feed.interval.saturating_mul(1u32 << doublings.min(31)).min(bounds.max);
             backoff.max(retry_after.unwrap_or(Duration::ZERO))
         }
+        Outcome::CoolingDown { retry_after } => {
+            let wait = bounds.clamp(retry_after.unwrap_or(feed.interval));
+            return at(now, bounds.clamp(jittered(wait, feed.jitter_seed).max(wait)));
+        }
     };
-    let delay = bounds.clamp(jittered(bounds.clamp(delay), feed.jitter_seed));
+    at(now, bounds.clamp(jittered(bounds.clamp(delay), feed.jitter_seed)))
+}
+
+fn at(now: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
     // A bounded delay (at most max_interval, u64 seconds) always fits; saturate rather than panic anyway.
     let delta = chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
     now.checked_add_signed(delta).unwrap_or(DateTime::<Utc>::MAX_UTC)
@@ -233,6 +245,25 @@ mod tests {
         // An absurd Retry-After is capped at max_interval.
         let d = delay(&failed(true, Some(10 * 365 * 86_400)), &feed(900, 1));
         assert!(d <= MAX as f64, "{d}");
+    }
+
+    #[test]
+    fn cooling_down_waits_as_asked_without_backing_off() {
+        let cooling =
+            |secs: Option<u64>| ok(Outcome::CoolingDown { retry_after: secs.map(Duration::from_secs) });
+        // Retry-After: 120 on a 900 s feed: two minutes (and never earlier), whatever failed before.
+        for failures in [0, 3] {
+            let d = delay(&cooling(Some(120)), &feed(900, failures));
+            assert!((120.0..=132.0 + 1e-6).contains(&d), "failures {failures}: {d}");
+        }
+        // No Retry-After: the interval.
+        let d = delay(&cooling(None), &feed(900, 0));
+        assert!((900.0..=990.0 + 1e-6).contains(&d), "{d}");
+        // An absurd Retry-After is capped at max_interval; a tiny one is raised to min_interval.
+        let d = delay(&cooling(Some(10 * 365 * 86_400)), &feed(900, 0));
+        assert!(d <= MAX as f64, "{d}");
+        let d = delay(&cooling(Some(1)), &feed(900, 0));
+        assert!(d >= MIN as f64, "{d}");
     }
 
     #[test]

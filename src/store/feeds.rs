@@ -50,6 +50,24 @@ pub struct PollSuccess {
     pub next_check_at: DateTime<Utc>,
 }
 
+/// One row of the `feed_status` view (docs/sql.md).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FeedStatus {
+    pub feed_id: i64,
+    pub url: String,
+    pub fetch_url: Option<String>,
+    pub name: Option<String>,
+    pub title: Option<String>,
+    /// `ok`, `not_modified`, `cooling_down`, `failing` or `disabled`.
+    pub state: String,
+    pub last_checked_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: i32,
+    pub next_check_at: DateTime<Utc>,
+    pub articles_last_24h: i64,
+}
+
 impl Store {
     /// Makes the feeds table match the configuration: inserts new feeds, updates names, and marks
     /// feeds no longer configured inactive (their articles stay). Returns `(url, feed_id)` pairs.
@@ -272,7 +290,8 @@ impl Store {
         if !stale {
             sqlx::query(
                 "UPDATE feeds SET title = COALESCE($2, title), etag = $3, last_modified = $4, next_check_at = $5,
-                        last_checked_at = now(), last_success_at = $6, consecutive_failures = 0, last_error = NULL
+                        last_checked_at = now(), last_success_at = $6, consecutive_failures = 0, last_error = NULL,
+                        last_outcome = 'ok'
                  WHERE feed_id = $1",
             )
             .bind(feed_id)
@@ -288,15 +307,71 @@ impl Store {
         Ok(new_articles)
     }
 
-    /// Polls this feed at `url` from now on (a permanent redirect was followed); the configured URL
+    /// Records what a poll that returned a parseable feed saw of a permanent redirect (`None`: none,
+    /// the chain was not all-permanent, or the poll failed) and returns how many polls in a row have
+    /// now seen `target`. A different target starts the count again; no redirect resets it.
+    pub async fn record_redirect_sighting(
+        &self,
+        feed_id: i64,
+        target: Option<&str>,
+    ) -> Result<i32, StoreError> {
+        Ok(sqlx::query_scalar(
+            "UPDATE feeds SET
+                 redirect_confirmations = CASE WHEN $2::text IS NULL THEN 0
+                                               WHEN redirect_candidate = $2 THEN redirect_confirmations + 1
+                                               ELSE 1 END,
+                 redirect_candidate = $2
+             WHERE feed_id = $1
+             RETURNING redirect_confirmations",
+        )
+        .bind(feed_id)
+        .bind(target)
+        .fetch_optional(&self.pool)
+        .await?
+        .unwrap_or(0))
+    }
+
+    /// Polls this feed at `url` from now on (a permanent redirect was confirmed); the configured URL
     /// stays its identity.
     pub async fn adopt_feed_url(&self, feed_id: i64, url: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE feeds SET fetch_url = $2 WHERE feed_id = $1")
-            .bind(feed_id)
-            .bind(url)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE feeds SET fetch_url = $2, redirect_candidate = NULL, redirect_confirmations = 0
+             WHERE feed_id = $1",
+        )
+        .bind(feed_id)
+        .bind(url)
+        .execute(&self.pool)
+        .await?;
         Ok(())
+    }
+
+    /// Records that the publisher asked for a pause (429, or 503 with `Retry-After`): the feed is
+    /// checked again at `next_check_at`; its failure count and validators stay as they were.
+    pub async fn record_poll_cooling_down(
+        &self,
+        feed_id: i64,
+        next_check_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE feeds SET next_check_at = $2, last_checked_at = now(), last_outcome = 'cooling_down'
+             WHERE feed_id = $1",
+        )
+        .bind(feed_id)
+        .bind(next_check_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every feed's row of the `feed_status` view, in id order.
+    pub async fn feed_statuses(&self) -> Result<Vec<FeedStatus>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT feed_id, url, fetch_url, name, title, state, last_checked_at, last_success_at, last_error,
+                    consecutive_failures, next_check_at, articles_last_24h
+             FROM feed_status ORDER BY feed_id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Records a 304 for the poll started at `polled_at`: nothing changed, only the schedule moves
@@ -311,7 +386,7 @@ impl Store {
         // with each other and never with the database's clock.
         sqlx::query(
             "UPDATE feeds SET next_check_at = $3, last_checked_at = now(), last_success_at = $2,
-                    consecutive_failures = 0, last_error = NULL
+                    consecutive_failures = 0, last_error = NULL, last_outcome = 'not_modified'
              WHERE feed_id = $1 AND (last_success_at IS NULL OR last_success_at <= $2)",
         )
         .bind(feed_id)
@@ -322,7 +397,8 @@ impl Store {
         Ok(())
     }
 
-    /// Records a failed poll; validators are kept so the next attempt is still conditional.
+    /// Records a failed poll; validators are kept so the next attempt is still conditional. A
+    /// permanent redirect seen before is no longer confirmed in a row.
     pub async fn record_poll_failure(
         &self,
         feed_id: i64,
@@ -331,7 +407,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE feeds SET next_check_at = $2, last_checked_at = now(),
-                    consecutive_failures = consecutive_failures + 1, last_error = $3
+                    consecutive_failures = consecutive_failures + 1, last_error = $3, last_outcome = 'failed',
+                    redirect_candidate = NULL, redirect_confirmations = 0
              WHERE feed_id = $1",
         )
         .bind(feed_id)

@@ -44,10 +44,8 @@ impl Store {
     /// `(state, feeds)` for `disabled` (inactive), `failing` (the last poll failed) and `ok`.
     pub async fn feed_state_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT CASE WHEN NOT active THEN 'disabled' WHEN consecutive_failures > 0 THEN 'failing' ELSE 'ok' END
-                        AS state,
-                    count(*)
-             FROM feeds GROUP BY 1",
+            // The states of the documented `feed_status` view.
+            "SELECT state, count(*) FROM feed_status GROUP BY 1",
         )
         .fetch_all(&self.pool)
         .await?)

@@ -7,12 +7,13 @@
 //!   decisions (stories, memberships, merges) in one transaction; [`events`]: the change feed
 //!   written with it.
 //! - [`raw_pages`]: stored pages for re-extraction; [`maintenance`]: retention; [`views`]: reads of
-//!   the consumer views.
+//!   the consumer views; [`browse`]: the story browser's reads of them.
 //!
 //! Queries are plain `sqlx::query` with bound parameters (no compile-time checking), so the crate
 //! builds without a database (Docker, CI).
 
 pub mod articles;
+pub mod browse;
 pub mod engine;
 pub mod events;
 pub mod feeds;

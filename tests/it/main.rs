@@ -6,6 +6,7 @@
 mod contract;
 mod crash;
 mod events;
+mod feed_health;
 mod general_news;
 mod ingest;
 mod lifecycle;
@@ -15,3 +16,4 @@ mod replicas;
 mod server;
 mod support;
 mod synth;
+mod web;
