@@ -5,6 +5,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 pub const FEEDS_POLLED: &str = "newsdedup_feed_polls_total"; // label: outcome = ok | not_modified | error
 pub const ENTRIES_NEW: &str = "newsdedup_feed_entries_new_total";
+pub const ENTRIES_REJECTED: &str = "newsdedup_feed_entries_rejected_total";
 pub const PAGES_FETCHED: &str = "newsdedup_pages_total"; // label: outcome = ok | retry | fallback | failed
 pub const ARTICLES_INGESTED: &str = "newsdedup_articles_total"; // label: method = seed | reprint | story | duplicate
 pub const INGEST_SECONDS: &str = "newsdedup_ingest_seconds";

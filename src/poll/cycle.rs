@@ -163,7 +163,20 @@ impl Poller {
             stored = self.store.record_poll_success(due.feed_id, &entries, &success).await;
         }
         let new_articles = match stored {
-            Ok(n) => n,
+            Ok(recorded) => {
+                for rejected in &recorded.rejected {
+                    tracing::error!(
+                        feed_id = due.feed_id,
+                        feed_url = %due.url,
+                        entry = %shortened(&rejected.entry_key),
+                        entry_url = %rejected.url.as_deref().map(shortened).unwrap_or_default(),
+                        error = %rejected.error,
+                        "feed entry not stored; the rest of the feed is"
+                    );
+                    metrics::counter!(telemetry::ENTRIES_REJECTED).increment(1);
+                }
+                recorded.new_articles
+            }
             Err(e) if e.is_data_error() || e.is_conflict() => {
                 return self
                     .fail(&due, timing, bounds, format!("cannot store the feed's entries: {e}"), true, None)
@@ -198,6 +211,15 @@ impl Poller {
         metrics::counter!(telemetry::FEEDS_POLLED, "outcome" => "error").increment(1);
         self.store.record_poll_failure(due.feed_id, &error, next).await?;
         Ok(PollReport::Failed { feed_id: due.feed_id, error })
+    }
+}
+
+/// An identifier cut to a loggable length (it may be any size), marked when cut.
+fn shortened(s: &str) -> String {
+    const MAX: usize = 200;
+    match s.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}… ({} bytes)", &s[..at], s.len()),
+        None => s.to_owned(),
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod crash;
 mod general_news;
+mod hostile;
 mod ingest;
 mod lifecycle;
 mod pipeline;
