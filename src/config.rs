@@ -283,13 +283,16 @@ impl Default for EngineConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
-    /// Address of the `/healthz`, `/readyz` and `/metrics` endpoint; empty disables it.
+    /// Address of the `/healthz`, `/readyz` and `/metrics` endpoint; empty disables it. The
+    /// `NEWSDEDUP_HTTP_LISTEN` environment variable overrides it.
     #[serde(default = "default_listen")]
     pub listen: String,
 }
 
+/// Loopback only: metrics and readiness are not for the whole network unless the deployment says so
+/// (the compose file sets `NEWSDEDUP_HTTP_LISTEN=0.0.0.0:8080`).
 fn default_listen() -> String {
-    "0.0.0.0:8080".to_owned()
+    "127.0.0.1:8080".to_owned()
 }
 
 impl Default for HttpConfig {
@@ -349,7 +352,7 @@ pub struct Settings {
 
 impl Settings {
     /// Reads and validates a configuration file. `DATABASE_URL` in the environment overrides
-    /// `database.url`.
+    /// `database.url`, `NEWSDEDUP_HTTP_LISTEN` overrides `http.listen`.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { file: path.to_path_buf(), source })?;
@@ -358,6 +361,9 @@ impl Settings {
             if !url.is_empty() {
                 settings.database.url = url;
             }
+        }
+        if let Ok(listen) = std::env::var("NEWSDEDUP_HTTP_LISTEN") {
+            settings.http.listen = listen;
         }
         Ok(settings)
     }

@@ -3,6 +3,7 @@
 //! Set `DATABASE_URL` (any database on the server; tests create their own) to point elsewhere than
 //! `postgres://postgres@127.0.0.1:5432/postgres`.
 
+mod access;
 mod crash;
 mod general_news;
 mod hostile;
