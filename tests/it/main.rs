@@ -10,6 +10,7 @@ mod hostile;
 mod ingest;
 mod lifecycle;
 mod pipeline;
+mod readiness;
 mod reextract;
 mod replicas;
 mod server;
