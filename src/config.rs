@@ -41,6 +41,9 @@ pub struct Config {
     /// Health and metrics endpoint.
     #[serde(default)]
     pub http: HttpConfig,
+    /// Process lifecycle: leases on claimed work, shutdown.
+    #[serde(default)]
+    pub service: ServiceConfig,
     /// The feeds to poll.
     #[serde(default)]
     pub feeds: Vec<FeedConfig>,
@@ -301,6 +304,34 @@ impl Default for HttpConfig {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Seconds a claim on a feed or article page lasts without renewal. A heartbeat renews it every
+    /// third of this while the work is alive; work of a process that died is taken up again within
+    /// this time (docs/reliability.md).
+    #[serde(default = "default_lease_secs")]
+    pub lease_secs: NonZeroU64,
+    /// Seconds from SIGTERM (or Ctrl-C) to exit: claiming stops at once, fetches and extraction in
+    /// flight are cancelled, what is complete is committed; work still running then is abandoned
+    /// (its leases expire). Keep it below the orchestrator's grace period (Docker's is 10 s).
+    #[serde(default = "default_stop_timeout_secs")]
+    pub stop_timeout_secs: NonZeroU64,
+}
+
+fn default_lease_secs() -> NonZeroU64 {
+    NonZeroU64::new(60).expect("constant is non-zero")
+}
+fn default_stop_timeout_secs() -> NonZeroU64 {
+    NonZeroU64::new(8).expect("constant is non-zero")
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self { lease_secs: default_lease_secs(), stop_timeout_secs: default_stop_timeout_secs() }
+    }
+}
+
 /// One feed. Exactly one of `url` and `path` is given.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -345,6 +376,7 @@ pub struct Settings {
     pub cluster: ClusterConfig,
     pub engine: EngineConfig,
     pub http: HttpConfig,
+    pub service: ServiceConfig,
     pub feeds: Vec<Feed>,
     /// The file it was read from, for messages.
     pub source: PathBuf,
@@ -462,6 +494,7 @@ impl Settings {
             cluster: raw.cluster,
             engine: raw.engine,
             http: raw.http,
+            service: raw.service,
             feeds,
             source: path.to_path_buf(),
         })

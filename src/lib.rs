@@ -17,7 +17,8 @@
 //! - [`article`], [`decision`]: the records that cross stages (content, methods, states; the
 //!   engine's decisions and the rows they change).
 //! - [`import`]: replay JSONL archives through the engine; [`reextract`]: re-run the extractor.
-//! - [`app`]: wiring and lifecycle; [`maintenance`]: retention; [`http`]: health and metrics.
+//! - [`app`]: wiring and lifecycle; [`lease`]: heartbeat-renewed leases on claimed work;
+//!   [`maintenance`]: retention; [`http`]: health and metrics.
 
 pub mod app;
 pub mod article;
@@ -31,6 +32,7 @@ pub mod fetch;
 pub mod http;
 pub mod import;
 pub mod inspect;
+pub mod lease;
 pub mod maintenance;
 pub mod poll;
 pub mod reextract;

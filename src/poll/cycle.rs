@@ -7,6 +7,7 @@ use super::schedule::{self, Bounds, FeedTiming, PollResult};
 use crate::config::{Feed, PollConfig};
 pub(crate) use crate::fetch::error_chain;
 use crate::fetch::{self, Fetcher, Kind, Request};
+use crate::lease::{Leases, Work};
 use crate::store::feeds::{DueFeed, NewEntry, PollSuccess};
 use crate::store::{Store, StoreError, text_safe};
 use crate::telemetry;
@@ -31,12 +32,14 @@ pub struct Poller {
     cfg: PollConfig,
     /// Configured feeds by URL, for per-feed intervals.
     feeds: std::sync::Arc<HashMap<String, Feed>>,
+    /// Claimed feeds stay leased (renewed by the heartbeat) until their poll is recorded.
+    leases: Leases,
 }
 
 impl Poller {
-    pub fn new(store: Store, fetcher: Fetcher, cfg: PollConfig, feeds: &[Feed]) -> Poller {
+    pub fn new(store: Store, fetcher: Fetcher, cfg: PollConfig, feeds: &[Feed], leases: Leases) -> Poller {
         let feeds = feeds.iter().map(|f| (f.url.to_string(), f.clone())).collect();
-        Poller { store, fetcher, cfg, feeds: std::sync::Arc::new(feeds) }
+        Poller { store, fetcher, cfg, feeds: std::sync::Arc::new(feeds), leases }
     }
 
     pub fn store(&self) -> &Store {
@@ -70,17 +73,18 @@ impl Poller {
         }
     }
 
-    /// Claims a small batch (a few per concurrent slot, so a lease never outlives its poll) and polls
-    /// it.
+    /// Claims a small batch (a few per concurrent slot) and polls it; the heartbeat keeps the
+    /// batch's leases alive until each poll is recorded.
     async fn poll_batch(
         &self,
         due_before: DateTime<Utc>,
         not_checked_since: Option<DateTime<Utc>>,
     ) -> Result<Vec<PollReport>, StoreError> {
-        let lease = chrono::Duration::minutes(10);
+        let lease = self.leases.lease_chrono();
         let limit = i64::try_from(self.cfg.concurrency.get() * 2).unwrap_or(16);
         let due =
             self.store.claim_due_feeds(due_before, not_checked_since, Utc::now() + lease, limit).await?;
+        let _hold = self.leases.hold(Work::Feed, due.iter().map(|f| f.feed_id));
         let reports = futures_util::stream::iter(due)
             .map(|feed| self.poll_one(feed))
             .buffer_unordered(self.cfg.concurrency.get())

@@ -124,6 +124,37 @@ impl Store {
         Ok(out)
     }
 
+    /// Extends the leases of articles being scraped (the heartbeat); stored or released ones are
+    /// left alone.
+    pub async fn renew_article_leases(
+        &self,
+        article_ids: &[i64],
+        lease: chrono::Duration,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE articles SET lease_until = now() + $2::interval
+             WHERE article_id = ANY($1) AND lease_until IS NOT NULL",
+        )
+        .bind(article_ids)
+        .bind(pg_interval(lease))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Hands back articles whose scrape was cut short (shutdown): claimable at once, and the
+    /// interrupted attempt does not count.
+    pub async fn release_article_leases(&self, article_ids: &[i64]) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE articles SET lease_until = NULL, attempts = greatest(attempts - 1, 0)
+             WHERE article_id = ANY($1) AND lease_until IS NOT NULL",
+        )
+        .bind(article_ids)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Releases a claimed article after a failed fetch; it is retried at `next_attempt_at`.
     pub async fn record_scrape_failure(
         &self,

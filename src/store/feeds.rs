@@ -99,7 +99,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<DueFeed>, StoreError> {
         let mut feeds: Vec<DueFeed> = sqlx::query_as(
-            "UPDATE feeds f SET next_check_at = $2
+            "UPDATE feeds f SET next_check_at = $2, lease_until = $2
              FROM (SELECT feed_id FROM feeds
                    WHERE active AND next_check_at <= $1
                      AND ($4::timestamptz IS NULL OR last_checked_at IS NULL OR last_checked_at < $4)
@@ -186,7 +186,7 @@ impl Store {
         if !stale {
             sqlx::query(
                 "UPDATE feeds SET title = COALESCE($2, title), etag = $3, last_modified = $4, next_check_at = $5,
-                        last_checked_at = now(), last_success_at = $6, consecutive_failures = 0, last_error = NULL
+                        lease_until = NULL, last_checked_at = now(), last_success_at = $6, consecutive_failures = 0, last_error = NULL
                  WHERE feed_id = $1",
             )
             .bind(feed_id)
@@ -200,6 +200,35 @@ impl Store {
         }
         tx.commit().await?;
         Ok(recorded)
+    }
+
+    /// Extends the leases of feeds being polled (the heartbeat); recorded polls are left alone.
+    pub async fn renew_feed_leases(
+        &self,
+        feed_ids: &[i64],
+        lease: chrono::Duration,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE feeds SET next_check_at = now() + $2::interval, lease_until = now() + $2::interval
+             WHERE feed_id = ANY($1) AND lease_until IS NOT NULL",
+        )
+        .bind(feed_ids)
+        .bind(super::articles::pg_interval(lease))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Makes feeds whose poll was cut short (shutdown) due again at once.
+    pub async fn release_feed_leases(&self, feed_ids: &[i64]) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE feeds SET next_check_at = now(), lease_until = NULL
+             WHERE feed_id = ANY($1) AND lease_until IS NOT NULL",
+        )
+        .bind(feed_ids)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Polls this feed at `url` from now on (a permanent redirect was followed); the configured URL
@@ -224,7 +253,7 @@ impl Store {
         // `last_success_at` is always a poll's start time on the poller's clock, so polls compare
         // with each other and never with the database's clock.
         sqlx::query(
-            "UPDATE feeds SET next_check_at = $3, last_checked_at = now(), last_success_at = $2,
+            "UPDATE feeds SET next_check_at = $3, lease_until = NULL, last_checked_at = now(), last_success_at = $2,
                     consecutive_failures = 0, last_error = NULL
              WHERE feed_id = $1 AND (last_success_at IS NULL OR last_success_at <= $2)",
         )
@@ -244,7 +273,7 @@ impl Store {
         next_check_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE feeds SET next_check_at = $2, last_checked_at = now(),
+            "UPDATE feeds SET next_check_at = $2, lease_until = NULL, last_checked_at = now(),
                     consecutive_failures = consecutive_failures + 1, last_error = $3
              WHERE feed_id = $1",
         )

@@ -14,5 +14,6 @@ mod readiness;
 mod reextract;
 mod replicas;
 mod server;
+mod signals;
 mod support;
 mod synth;
