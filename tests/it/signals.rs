@@ -201,3 +201,73 @@ async fn sighup_reconciles_the_feed_list_and_an_invalid_config_keeps_the_running
     assert!(status.success(), "{status:?}");
     db.cleanup().await;
 }
+
+/// The fast version of the reliability harness: the service is killed with SIGKILL at arbitrary
+/// points while it ingests a multi-feed site, restarted each time, and then everything is stored
+/// exactly once and consistently.
+#[tokio::test]
+async fn a_service_killed_repeatedly_while_ingesting_ends_consistent() {
+    let server = TestServer::start().await;
+    let articles = synth::corpus(30, 10, at("2024-08-01T00:00:00Z"), 47);
+    publish(&server, &articles.iter().collect::<Vec<_>>());
+    // Pages slow enough that kills land mid-fetch as well as between stores.
+    server.delay("/articles/", Duration::from_millis(300));
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("service.toml");
+    let outlets: Vec<usize> = (0..10).collect();
+    std::fs::write(&config, config_text(&server, &outlets, "[service]\nlease_secs = 3\n")).expect("config");
+    // Kill points spread over 0.3–2.5 s after each start (a fixed sequence, so runs are comparable).
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for round in 0..6 {
+        let mut service = Service::start(&db, &config, dir.path().join(format!("run{round}.log")));
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        tokio::time::sleep(Duration::from_millis(300 + state % 2_200)).await;
+        service.child.kill().expect("SIGKILL");
+        service.child.wait().expect("reaped");
+    }
+    let last = Service::start(&db, &config, dir.path().join("last.log"));
+    wait_for(
+        "the last run to finish the site",
+        Duration::from_secs(120),
+        async || done_from(&db, &outlets).await.1,
+        &[&last],
+    )
+    .await;
+    let checks = [
+        (
+            "stored articles outside exactly one story",
+            "SELECT count(*) FROM articles a WHERE a.state = 'stored'
+          AND (SELECT count(*) FROM story_members m WHERE m.article_id = a.article_id) <> 1",
+        ),
+        (
+            "stories whose counts disagree with their members",
+            "SELECT count(*) FROM story_clusters s
+          WHERE s.article_count <> (SELECT count(*) FROM story_members m WHERE m.story_id = s.story_id)",
+        ),
+        (
+            "members that are not stored articles",
+            "SELECT count(*) FROM story_members m JOIN articles a USING (article_id) WHERE a.state <> 'stored'",
+        ),
+        ("one URL stored twice", "SELECT count(*) - count(DISTINCT url) FROM articles"),
+        (
+            "URL index rows of no article",
+            "SELECT count(*) FROM article_urls u LEFT JOIN articles a USING (article_id) WHERE a.article_id IS NULL",
+        ),
+        (
+            "leases left on finished work",
+            "SELECT count(*) FROM articles WHERE state <> 'pending' AND lease_until IS NOT NULL AND lease_until > now()",
+        ),
+    ];
+    for (what, sql) in checks {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&db.pool).await.expect(what);
+        assert_eq!(n, 0, "{what}:\n{}", last.log());
+    }
+    let distinct_pages = articles.len() as i64;
+    let stored = db.scalar("SELECT count(*) FROM articles WHERE state IN ('stored', 'duplicate')").await;
+    assert!(stored > 0 && stored <= distinct_pages, "{stored} of {distinct_pages}");
+    drop(last);
+    db.cleanup().await;
+}
