@@ -64,7 +64,7 @@ pub(crate) fn key_at(text: &str, offset: usize) -> String {
     // A header that does not parse (`[poll` without its bracket) is named as written: the table
     // above it has nothing to do with the error.
     if trimmed.starts_with('[') && !(trimmed.ends_with(']')) {
-        return format!("table header `{trimmed}`");
+        return trimmed.to_owned();
     }
     let key = if trimmed.starts_with('[') {
         String::new()
