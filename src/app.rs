@@ -1,11 +1,14 @@
 //! Wires the stages together and owns the lifecycle: the poll loop, the scrape workers, the story
 //! engine (with the maintenance pass, in whichever replica holds it) and the HTTP endpoint run as
-//! tasks on one [`TaskTracker`] and stop together when the [`CancellationToken`] fires (SIGTERM/Ctrl-C
-//! in `main`).
+//! tasks on one [`TaskTracker`] and stop together, within `[service] stop_timeout_secs`, when the
+//! [`CancellationToken`] fires (SIGTERM/Ctrl-C in `main`). A reloaded configuration (SIGHUP in
+//! `main`) replaces the poll and scrape stages in place; the leases on claimed work are renewed by
+//! one heartbeat ([`crate::lease`]).
 
 use crate::config::Settings;
 use crate::engine::{EngineError, Session};
 use crate::fetch::Fetcher;
+use crate::lease::{Leases, Work};
 use crate::poll::cycle::{PollReport, Poller};
 use crate::scrape::{ScrapeReport, Scraper};
 use crate::store::articles::Extracted;
@@ -77,9 +80,40 @@ impl std::fmt::Display for OnceSummary {
 pub struct App {
     settings: Settings,
     store: Store,
+    fetcher: Fetcher,
+    stages: Stages,
+    leases: Leases,
+    /// Cancelled when the service starts stopping: the loops stop claiming, work in flight is cut
+    /// short, and leases dropped after it are released (see [`Leases`]).
+    stopping: CancellationToken,
+}
+
+/// The stages the loops take their work through; replaced as a whole when the config is reloaded.
+#[derive(Clone)]
+struct Stages {
     poller: Poller,
     scraper: Scraper,
-    fetcher: Fetcher,
+}
+
+impl Stages {
+    fn build(
+        settings: &Settings,
+        store: &Store,
+        fetcher: &Fetcher,
+        feed_ids: &[(String, i64)],
+        leases: &Leases,
+    ) -> Stages {
+        let poller = Poller::new(
+            store.clone(),
+            fetcher.clone(),
+            settings.poll.clone(),
+            &settings.feeds,
+            leases.clone(),
+        );
+        let scraper =
+            Scraper::new(fetcher.clone(), store.clone(), settings.scrape.clone(), &settings.feeds, feed_ids);
+        Stages { poller, scraper }
+    }
 }
 
 impl App {
@@ -92,14 +126,12 @@ impl App {
 
     /// Builds the stages on an already open store (tests).
     pub async fn with_store(settings: Settings, store: Store) -> Result<App, AppError> {
-        let feeds: Vec<(String, Option<String>)> =
-            settings.feeds.iter().map(|f| (f.url.to_string(), f.name.clone())).collect();
-        let feed_ids = store.sync_feeds(&feeds).await?;
+        let feed_ids = store.sync_feeds(&feed_rows(&settings)).await?;
         let fetcher = Fetcher::new(&settings.fetch)?;
-        let poller = Poller::new(store.clone(), fetcher.clone(), settings.poll.clone(), &settings.feeds);
-        let scraper =
-            Scraper::new(fetcher.clone(), store.clone(), settings.scrape.clone(), &settings.feeds, &feed_ids);
-        Ok(App { settings, store, poller, scraper, fetcher })
+        let stopping = CancellationToken::new();
+        let leases = Leases::new(Duration::from_secs(settings.service.lease_secs.get()), stopping.clone());
+        let stages = Stages::build(&settings, &store, &fetcher, &feed_ids, &leases);
+        Ok(App { settings, store, fetcher, stages, leases, stopping })
     }
 
     pub fn store(&self) -> &Store {
@@ -111,9 +143,21 @@ impl App {
     /// same stories), then returns. When another process runs the story engine, the articles are
     /// left ready for it.
     pub async fn run_once(&self) -> Result<OnceSummary, AppError> {
+        // Short leases, renewed while this run holds them: a killed run's claims expire within one
+        // lease instead of the worst case of a whole batch.
+        let beat = CancellationToken::new();
+        let heartbeat = tokio::spawn(self.leases.clone().heartbeat(self.store.clone(), beat.clone()));
+        let summary = self.once_inner().await;
+        beat.cancel();
+        let _ = heartbeat.await;
+        summary
+    }
+
+    async fn once_inner(&self) -> Result<OnceSummary, AppError> {
+        let Stages { poller, scraper } = &self.stages;
         let mut summary = OnceSummary::default();
         let far_future = Utc::now() + chrono::Duration::days(365 * 100);
-        for report in self.poller.poll_all_once().await? {
+        for report in poller.poll_all_once().await? {
             summary.feeds_polled += 1;
             match report {
                 PollReport::Fetched { new_articles, .. } => summary.new_entries += new_articles,
@@ -122,22 +166,18 @@ impl App {
                 PollReport::Failed { .. } => summary.feeds_failed += 1,
             }
         }
-        // A batch may be all one host, fetched one page after another, each waiting out a timeout and
-        // a Crawl-delay: the lease covers that worst case so no running replica claims them meanwhile.
-        let fetch = &self.settings.fetch;
-        let per_page = fetch.timeout_secs.get() + fetch.max_crawl_delay_secs + fetch.per_host_delay_ms / 1000;
-        let lease_secs = (ONCE_BATCH as u64).saturating_mul(per_page).clamp(600, 86_400);
-        let lease = chrono::Duration::seconds(i64::try_from(lease_secs).unwrap_or(86_400));
         loop {
-            let batch = self.store.claim_pending_articles(far_future, ONCE_BATCH, lease).await?;
+            let batch =
+                self.store.claim_pending_articles(far_future, ONCE_BATCH, self.leases.lease_chrono()).await?;
             if batch.is_empty() {
                 break;
             }
+            let _hold = self.leases.hold(Work::Article, batch.iter().map(|a| a.article_id));
             let mut prepared = futures_util::stream::iter(batch)
-                .map(|a| self.scraper.prepare(a, true))
+                .map(|a| scraper.prepare(a, true))
                 .buffered(self.settings.scrape.workers.get());
             while let Some(p) = prepared.next().await {
-                match self.scraper.commit(p?).await? {
+                match scraper.commit(p?).await? {
                     ScrapeReport::Stored(Extracted::Duplicate { .. }) => summary.duplicates += 1,
                     ScrapeReport::Stored(_) => {}
                     ScrapeReport::Retry { .. } | ScrapeReport::Failed { .. } => {
@@ -163,8 +203,22 @@ impl App {
 
     /// Runs the service until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), AppError> {
+        let (_keep, reloads) = tokio::sync::mpsc::channel(1);
+        self.run_reloading(shutdown, reloads).await
+    }
+
+    /// Runs the service until `shutdown` is cancelled, applying each configuration received on
+    /// `reloads` (SIGHUP in `main`). Stopping takes at most `[service] stop_timeout_secs`: claiming
+    /// stops, fetches and extraction in flight are cancelled, what is complete is committed, and
+    /// work cut short is released for the next process.
+    pub async fn run_reloading(
+        mut self,
+        shutdown: CancellationToken,
+        mut reloads: tokio::sync::mpsc::Receiver<Settings>,
+    ) -> Result<(), AppError> {
         let tracker = TaskTracker::new();
         let metrics = telemetry::install_prometheus();
+        let stopping = self.stopping.clone();
         if !self.settings.http.listen.is_empty() {
             let addr = self.settings.http.listen.clone();
             let listener = tokio::net::TcpListener::bind(&addr)
@@ -172,38 +226,192 @@ impl App {
                 .map_err(|source| AppError::Listen { addr: addr.clone(), source })?;
             tracing::info!(%addr, "serving /healthz, /readyz, /metrics");
             let router = http::router(self.store.clone(), metrics);
-            let token = shutdown.clone();
+            let token = stopping.clone();
             tracker.spawn(async move {
                 if let Err(e) = http::serve(listener, router, async move { token.cancelled().await }).await {
                     tracing::error!(error = %e, "HTTP endpoint stopped");
                 }
             });
         }
-        tracker.spawn(poll_loop(self.poller.clone(), shutdown.clone()));
-        tracker.spawn(gauge_loop(self.store.clone(), self.fetcher.clone(), shutdown.clone()));
+        let (stages_tx, stages) = tokio::sync::watch::channel(self.stages.clone());
+        let beat = CancellationToken::new();
+        let heartbeat = tokio::spawn(self.leases.clone().heartbeat(self.store.clone(), beat.clone()));
+        tracker.spawn(poll_loop(stages.clone(), stopping.clone()));
+        tracker.spawn(gauge_loop(self.store.clone(), self.fetcher.clone(), stopping.clone()));
         for worker in 0..self.settings.scrape.workers.get() {
-            tracker.spawn(scrape_loop(worker, self.store.clone(), self.scraper.clone(), shutdown.clone()));
+            tracker.spawn(scrape_loop(
+                worker,
+                self.store.clone(),
+                stages.clone(),
+                self.leases.clone(),
+                stopping.clone(),
+            ));
         }
-        tracker.spawn(engine::serve(self.store.clone(), self.settings.clone(), shutdown.clone()));
+        tracker.spawn(engine::serve(self.store.clone(), self.settings.clone(), stopping.clone()));
         tracker.close();
         tracing::info!(feeds = self.settings.feeds.len(), "newsdedup running");
-        shutdown.cancelled().await;
-        tracing::info!("shutting down");
-        tracker.wait().await;
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                Some(settings) = reloads.recv() => self.reload(settings, &stages_tx).await,
+            }
+        }
+        let deadline = Duration::from_secs(self.settings.service.stop_timeout_secs.get());
+        tracing::info!(deadline_secs = deadline.as_secs(), "shutting down");
+        stopping.cancel();
+        // Part of the deadline is kept for handing back the work that was cut short.
+        let wait = deadline.saturating_sub(Duration::from_millis(500)).max(deadline / 2);
+        if tokio::time::timeout(wait, tracker.wait()).await.is_err() {
+            tracing::warn!(
+                deadline_secs = deadline.as_secs(),
+                "stop deadline reached; work still running is abandoned (its leases expire)"
+            );
+        }
+        beat.cancel();
+        let _ = heartbeat.await;
+        match tokio::time::timeout(Duration::from_millis(400), self.leases.release_abandoned(&self.store))
+            .await
+        {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(released = n, "work cut short by the shutdown handed back"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot hand back work cut short; its leases expire"),
+            Err(_) => tracing::warn!("handing back work cut short timed out; its leases expire"),
+        }
         Ok(())
+    }
+
+    /// Applies a reloaded configuration: the feed list is reconciled in the database and the poll
+    /// and scrape stages are rebuilt with the new feeds, rules and limits. Settings that only take
+    /// effect at a restart are named in the log. A failure keeps the running configuration.
+    async fn reload(&mut self, new: Settings, stages: &tokio::sync::watch::Sender<Stages>) {
+        let diff = ReloadDiff::between(&self.settings, &new);
+        let fetcher = if diff.fetch_changed {
+            match Fetcher::new(&new.fetch) {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::error!(error = %e, "configuration reload failed; keeping the current one");
+                    return;
+                }
+            }
+        } else {
+            self.fetcher.clone()
+        };
+        let feed_ids = match self.store.sync_feeds(&feed_rows(&new)).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!(error = %e, "configuration reload failed (feeds not stored); keeping the current one");
+                return;
+            }
+        };
+        let built = Stages::build(&new, &self.store, &fetcher, &feed_ids, &self.leases);
+        self.stages = built.clone();
+        stages.send_replace(built);
+        tracing::info!(
+            added = ?diff.added,
+            removed = ?diff.removed,
+            changed = ?diff.changed,
+            sections = ?diff.applied,
+            "configuration reloaded"
+        );
+        if !diff.restart_only.is_empty() {
+            tracing::warn!(keys = ?diff.restart_only, "these settings changed but take effect only at a restart");
+        }
+        // What is not applied stays as it runs, so the next diff is against the running values.
+        let mut running = new;
+        running.database = self.settings.database.clone();
+        running.http = self.settings.http.clone();
+        running.engine = self.settings.engine.clone();
+        running.cluster = self.settings.cluster.clone();
+        running.service = self.settings.service.clone();
+        running.scrape.workers = self.settings.scrape.workers;
+        self.settings = running;
+        self.fetcher = fetcher;
+    }
+}
+
+fn feed_rows(settings: &Settings) -> Vec<(String, Option<String>)> {
+    settings.feeds.iter().map(|f| (f.url.to_string(), f.name.clone())).collect()
+}
+
+/// What a reloaded configuration changes, for the log.
+#[derive(Debug, Default, PartialEq)]
+pub struct ReloadDiff {
+    /// Feed URLs new in the file.
+    pub added: Vec<String>,
+    /// Feed URLs no longer in the file (made inactive; their articles stay).
+    pub removed: Vec<String>,
+    /// Feed URLs whose name, interval or selectors changed.
+    pub changed: Vec<String>,
+    /// Sections applied at once.
+    pub applied: Vec<&'static str>,
+    /// Keys that changed but need a restart.
+    pub restart_only: Vec<&'static str>,
+    fetch_changed: bool,
+}
+
+impl ReloadDiff {
+    pub fn between(old: &Settings, new: &Settings) -> ReloadDiff {
+        let mut diff = ReloadDiff::default();
+        let old_feeds: std::collections::HashMap<&url::Url, &crate::config::Feed> =
+            old.feeds.iter().map(|f| (&f.url, f)).collect();
+        let new_urls: std::collections::HashSet<&url::Url> = new.feeds.iter().map(|f| &f.url).collect();
+        for feed in &new.feeds {
+            match old_feeds.get(&feed.url) {
+                None => diff.added.push(feed.url.to_string()),
+                Some(old) if *old != feed => diff.changed.push(feed.url.to_string()),
+                Some(_) => {}
+            }
+        }
+        diff.removed =
+            old.feeds.iter().filter(|f| !new_urls.contains(&f.url)).map(|f| f.url.to_string()).collect();
+        // Sections compare by their Debug form: every field is plain data, and it spares each
+        // section a PartialEq that nothing else needs.
+        let differs = |a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| format!("{a:?}") != format!("{b:?}");
+        diff.fetch_changed = differs(&old.fetch, &new.fetch);
+        if diff.fetch_changed {
+            diff.applied.push("fetch");
+        }
+        if differs(&old.poll, &new.poll) {
+            diff.applied.push("poll");
+        }
+        let mut old_scrape = old.scrape.clone();
+        old_scrape.workers = new.scrape.workers;
+        if differs(&old_scrape, &new.scrape) {
+            diff.applied.push("scrape");
+        }
+        if old.scrape.workers != new.scrape.workers {
+            diff.restart_only.push("scrape.workers");
+        }
+        let restart: [(&'static str, bool); 5] = [
+            ("database", differs(&old.database, &new.database)),
+            ("http", differs(&old.http, &new.http)),
+            ("engine", differs(&old.engine, &new.engine)),
+            ("cluster", differs(&old.cluster, &new.cluster)),
+            ("service", differs(&old.service, &new.service)),
+        ];
+        diff.restart_only.extend(restart.iter().filter(|(_, changed)| *changed).map(|(k, _)| *k));
+        diff
     }
 }
 
 /// How long the loops sleep when there is nothing to do.
 const IDLE: Duration = Duration::from_secs(5);
 
-async fn poll_loop(poller: Poller, shutdown: CancellationToken) {
-    while !shutdown.is_cancelled() {
-        if let Err(e) = poller.poll_due(Utc::now()).await {
-            tracing::error!(error = %e, "polling failed; retrying");
+async fn poll_loop(stages: tokio::sync::watch::Receiver<Stages>, stopping: CancellationToken) {
+    while !stopping.is_cancelled() {
+        let poller = stages.borrow().poller.clone();
+        // A shutdown drops the polls in flight: their transactions roll back, their feeds are
+        // handed back by the leases.
+        tokio::select! {
+            () = stopping.cancelled() => break,
+            polled = poller.poll_due(Utc::now()) => {
+                if let Err(e) = polled {
+                    tracing::error!(error = %e, "polling failed; retrying");
+                }
+            }
         }
         tokio::select! {
-            () = shutdown.cancelled() => break,
+            () = stopping.cancelled() => break,
             () = tokio::time::sleep(IDLE) => {}
         }
     }
@@ -224,15 +432,32 @@ async fn gauge_loop(store: Store, fetcher: Fetcher, shutdown: CancellationToken)
     }
 }
 
-async fn scrape_loop(worker: usize, store: Store, scraper: Scraper, shutdown: CancellationToken) {
-    while !shutdown.is_cancelled() {
-        let claimed = store.claim_pending_articles(Utc::now(), 1, chrono::Duration::minutes(10)).await;
+async fn scrape_loop(
+    worker: usize,
+    store: Store,
+    stages: tokio::sync::watch::Receiver<Stages>,
+    leases: Leases,
+    stopping: CancellationToken,
+) {
+    while !stopping.is_cancelled() {
+        let scraper = stages.borrow().scraper.clone();
+        let claimed = store.claim_pending_articles(Utc::now(), 1, leases.lease_chrono()).await;
         let idle = match claimed {
             Ok(batch) if batch.is_empty() => true,
             Ok(batch) => {
                 for article in batch {
-                    // An article in flight finishes (one transaction) before the worker stops.
-                    if let Err(e) = scraper.scrape(article, false).await {
+                    let _hold = leases.hold(Work::Article, [article.article_id]);
+                    // Fetching and extracting are cut short by a shutdown (the article is handed
+                    // back); storing what was prepared is one short transaction and completes.
+                    let prepared = tokio::select! {
+                        () = stopping.cancelled() => break,
+                        prepared = scraper.prepare(article, false) => prepared,
+                    };
+                    let stored = match prepared {
+                        Ok(p) => scraper.commit(p).await.map(drop),
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = stored {
                         tracing::error!(worker, error = %e, "storing an article failed; it will be retried");
                     }
                 }
@@ -245,7 +470,7 @@ async fn scrape_loop(worker: usize, store: Store, scraper: Scraper, shutdown: Ca
         };
         if idle {
             tokio::select! {
-                () = shutdown.cancelled() => break,
+                () = stopping.cancelled() => break,
                 () = tokio::time::sleep(IDLE) => {}
             }
         }

@@ -6,6 +6,7 @@
 
 mod cluster;
 mod error;
+mod validate;
 
 pub use cluster::{ClusterConfig, JoinRule, NonNegative, Ratio};
 pub use error::ConfigError;
@@ -41,6 +42,9 @@ pub struct Config {
     /// Health and metrics endpoint.
     #[serde(default)]
     pub http: HttpConfig,
+    /// Process lifecycle: leases on claimed work, shutdown.
+    #[serde(default)]
+    pub service: ServiceConfig,
     /// The feeds to poll.
     #[serde(default)]
     pub feeds: Vec<FeedConfig>,
@@ -299,18 +303,49 @@ impl Default for EngineConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
-    /// Address of the `/healthz`, `/readyz` and `/metrics` endpoint; empty disables it.
+    /// Address of the `/healthz`, `/readyz` and `/metrics` endpoint; empty disables it. The
+    /// `NEWSDEDUP_HTTP_LISTEN` environment variable overrides it.
     #[serde(default = "default_listen")]
     pub listen: String,
 }
 
+/// Loopback only: metrics and readiness are not for the whole network unless the deployment says so
+/// (the compose file sets `NEWSDEDUP_HTTP_LISTEN=0.0.0.0:8080`).
 fn default_listen() -> String {
-    "0.0.0.0:8080".to_owned()
+    "127.0.0.1:8080".to_owned()
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self { listen: default_listen() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Seconds a claim on a feed or article page lasts without renewal. A heartbeat renews it every
+    /// third of this while the work is alive; work of a process that died is taken up again within
+    /// this time (docs/reliability.md).
+    #[serde(default = "default_lease_secs")]
+    pub lease_secs: NonZeroU64,
+    /// Seconds from SIGTERM (or Ctrl-C) to exit: claiming stops at once, fetches and extraction in
+    /// flight are cancelled, what is complete is committed; work still running then is abandoned
+    /// (its leases expire). Keep it below the orchestrator's grace period (Docker's is 10 s).
+    #[serde(default = "default_stop_timeout_secs")]
+    pub stop_timeout_secs: NonZeroU64,
+}
+
+fn default_lease_secs() -> NonZeroU64 {
+    NonZeroU64::new(60).expect("constant is non-zero")
+}
+fn default_stop_timeout_secs() -> NonZeroU64 {
+    NonZeroU64::new(8).expect("constant is non-zero")
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self { lease_secs: default_lease_secs(), stop_timeout_secs: default_stop_timeout_secs() }
     }
 }
 
@@ -332,10 +367,10 @@ pub struct FeedConfig {
     pub interval_secs: Option<NonZeroU64>,
     /// CSS selector of the article body on this feed's pages, tried before the generic extractor.
     #[serde(default)]
-    pub body_selector: Option<String>,
+    pub body_selector: Option<Spanned<String>>,
     /// CSS selectors removed from this feed's pages before extraction (ads, related links…).
     #[serde(default)]
-    pub remove_selectors: Vec<String>,
+    pub remove_selectors: Vec<Spanned<String>>,
 }
 
 /// A feed after loading: its URL is absolute and its extraction rules are parsed.
@@ -358,6 +393,7 @@ pub struct Settings {
     pub cluster: ClusterConfig,
     pub engine: EngineConfig,
     pub http: HttpConfig,
+    pub service: ServiceConfig,
     pub feeds: Vec<Feed>,
     /// The file it was read from, for messages.
     pub source: PathBuf,
@@ -365,85 +401,116 @@ pub struct Settings {
 
 impl Settings {
     /// Reads and validates a configuration file. `DATABASE_URL` in the environment overrides
-    /// `database.url`.
+    /// `database.url`, `NEWSDEDUP_HTTP_LISTEN` overrides `http.listen`; the overrides are checked
+    /// like the file's values.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { file: path.to_path_buf(), source })?;
+            .map_err(|error| ConfigError::Read { file: path.to_path_buf(), error })?;
         let mut settings = Settings::parse(&text, path)?;
+        let mut errors = Vec::new();
         if let Ok(url) = std::env::var("DATABASE_URL") {
             if !url.is_empty() {
+                if let Err(message) = validate::database_url(&url) {
+                    errors.push(ConfigError::Env { var: "DATABASE_URL", message });
+                }
                 settings.database.url = url;
             }
         }
-        Ok(settings)
+        if let Ok(listen) = std::env::var("NEWSDEDUP_HTTP_LISTEN") {
+            if let Err(message) = validate::listen_address(&listen) {
+                errors.push(ConfigError::Env { var: "NEWSDEDUP_HTTP_LISTEN", message });
+            }
+            settings.http.listen = listen;
+        }
+        match errors.len() {
+            0 => Ok(settings),
+            1 => Err(errors.remove(0)),
+            _ => Err(ConfigError::Several(errors)),
+        }
     }
 
     /// Parses configuration text; `path` names the file in errors and anchors relative feed paths.
+    /// Every error is reported (one per offending key, in file order), not only the first.
     pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
-        let raw: Config = toml::from_str(text).map_err(|e| ConfigError::from_toml(path, text, &e))?;
+        let mut errors = Vec::new();
+        let settings = validate::deserialize_all(text, path, &mut errors)
+            .map(|raw| Settings::resolve(raw, text, path, &mut errors));
+        validate::finish(errors, settings)
+    }
+
+    /// Checks what serde cannot and resolves the feeds; errors are collected in `errors`.
+    fn resolve(raw: Config, text: &str, path: &Path, errors: &mut Vec<ConfigError>) -> Settings {
+        let check = validate::Checker { text, file: path };
+        check.sections(&raw, errors);
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut feeds = Vec::with_capacity(raw.feeds.len());
+        // Canonical URL → index of the first feed with it.
         let mut seen = std::collections::HashMap::new();
         for (index, feed) in raw.feeds.into_iter().enumerate() {
             let key = |k: &str| format!("feeds[{index}].{k}");
-            let (url, span) = match (feed.url, feed.path) {
+            let located = match (feed.url, feed.path) {
                 (Some(url), None) => {
                     let span = url.span();
                     let url = url.into_inner();
                     if !matches!(url.scheme(), "http" | "https" | "file") {
-                        return Err(ConfigError::at(
-                            path,
-                            text,
-                            span,
+                        errors.push(check.at(
+                            span.clone(),
                             &key("url"),
                             format!("scheme `{}` is not supported (use http, https or file)", url.scheme()),
                         ));
+                    } else if url.scheme() == "file" {
+                        check.existing_file(&url, span.clone(), &key("url"), errors);
                     }
-                    (url, span)
+                    Some((url, span))
                 }
                 (None, Some(p)) => {
                     let span = p.span();
                     let joined = base_dir.join(p.get_ref());
                     let absolute = std::path::absolute(&joined).unwrap_or(joined);
-                    let url = Url::from_file_path(&absolute).map_err(|()| {
-                        ConfigError::at(
-                            path,
-                            text,
-                            span.clone(),
-                            &key("path"),
-                            "not a usable file path".into(),
-                        )
-                    })?;
-                    (url, span)
+                    match Url::from_file_path(&absolute) {
+                        Ok(url) => {
+                            check.existing_file(&url, span.clone(), &key("path"), errors);
+                            Some((url, span))
+                        }
+                        Err(()) => {
+                            errors.push(check.at(span, &key("path"), "not a usable file path".into()));
+                            None
+                        }
+                    }
                 }
                 (Some(url), Some(_)) => {
-                    return Err(ConfigError::at(
-                        path,
-                        text,
+                    errors.push(check.at(
                         url.span(),
                         &key("url"),
                         "give either `url` or `path`, not both".into(),
                     ));
+                    None
                 }
                 (None, None) => {
-                    return Err(ConfigError::MissingFeedUrl { file: path.to_path_buf(), index });
+                    let table = format!("feeds[{index}]");
+                    errors.push(match error::locate(text, &table, "") {
+                        Some(at) => check.at(at..at, &table, "needs `url` or `path`".into()),
+                        None => ConfigError::MissingFeedUrl { file: path.to_path_buf(), index },
+                    });
+                    None
                 }
             };
-            for selector in feed.body_selector.iter().chain(&feed.remove_selectors) {
-                if let Err(e) = scraper::Selector::parse(selector) {
-                    return Err(ConfigError::at(
-                        path,
-                        text,
-                        span.clone(),
-                        &key("body_selector/remove_selectors"),
-                        format!("invalid CSS selector `{selector}`: {e}"),
-                    ));
+            let selectors = feed.body_selector.iter().map(|s| (s, key("body_selector"))).chain(
+                feed.remove_selectors
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s, key(&format!("remove_selectors[{i}]")))),
+            );
+            for (selector, selector_key) in selectors {
+                if let Err(message) = validate::css_selector(selector.get_ref()) {
+                    errors.push(check.at(selector.span(), &selector_key, message));
                 }
             }
-            if let Some(first) = seen.insert(url.clone(), index) {
-                return Err(ConfigError::at(
-                    path,
-                    text,
+            let Some((url, span)) = located else { continue };
+            // Two spellings of one feed (tracking parameters, case, default port) are one feed.
+            let canonical = crate::fetch::canonicalize(&url);
+            if let Some(first) = seen.insert(canonical, index) {
+                errors.push(check.at(
                     span,
                     &key("url"),
                     format!("the same feed is already listed as feeds[{first}]"),
@@ -453,24 +520,15 @@ impl Settings {
                 url,
                 name: feed.name,
                 interval_secs: feed.interval_secs.map(NonZeroU64::get),
-                body_selector: feed.body_selector,
-                remove_selectors: feed.remove_selectors,
-            });
-        }
-        if raw.poll.min_interval_secs > raw.poll.max_interval_secs {
-            return Err(ConfigError::Invalid {
-                file: path.to_path_buf(),
-                key: "poll.min_interval_secs".into(),
-                message: "is larger than poll.max_interval_secs".into(),
+                body_selector: feed.body_selector.map(Spanned::into_inner),
+                remove_selectors: feed.remove_selectors.into_iter().map(Spanned::into_inner).collect(),
             });
         }
         let mut cluster = raw.cluster;
-        cluster.load_model(&base_dir).map_err(|message| ConfigError::Invalid {
-            file: path.to_path_buf(),
-            key: "cluster.model_file".into(),
-            message,
-        })?;
-        Ok(Settings {
+        if let Err(message) = cluster.load_model(&base_dir) {
+            errors.push(ConfigError::Invalid { file: path.to_path_buf(), key: "cluster.model_file".into(), message });
+        }
+        Settings {
             database: raw.database,
             fetch: raw.fetch,
             poll: raw.poll,
@@ -478,9 +536,10 @@ impl Settings {
             cluster,
             engine: raw.engine,
             http: raw.http,
+            service: raw.service,
             feeds,
             source: path.to_path_buf(),
-        })
+        }
     }
 }
 

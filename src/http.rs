@@ -23,10 +23,26 @@ pub fn router(store: Store, metrics: Option<PrometheusHandle>) -> Router {
         .merge(crate::web::router(store))
 }
 
-async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready\n".into()),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unavailable: {e}\n")),
+/// How long `/readyz` waits for the database. The pool would wait 30 s for a connection; a probe
+/// must answer well within its own timeout (Kubernetes and Docker default to 1 s and 30 s).
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// 200 when the database answers within [`READY_TIMEOUT`], else 503 with a short reason. The error
+/// itself goes to the log, not to whoever can reach the port.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready\n"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check: the database refused");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+        }
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = READY_TIMEOUT.as_millis() as u64,
+                "readiness check: the database did not answer"
+            );
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+        }
     }
 }
 

@@ -17,8 +17,9 @@
 //! - [`article`], [`decision`]: the records that cross stages (content, methods, states; the
 //!   engine's decisions and the rows they change).
 //! - [`import`]: replay JSONL archives through the engine; [`reextract`]: re-run the extractor.
-//! - [`app`]: wiring and lifecycle; [`maintenance`]: retention; [`http`]: health and metrics;
-//!   [`web`]: the read-only story browser on the same port.
+//! - [`app`]: wiring and lifecycle; [`lease`]: heartbeat-renewed leases on claimed work;
+//!   [`maintenance`]: retention; [`http`]: health and metrics; [`web`]: the read-only story browser
+//!   on the same port.
 //! - [`opml`]: feed lists in and out as OPML; [`feed_table`]: the feed health table for the terminal.
 
 pub mod app;
@@ -34,6 +35,7 @@ pub mod fetch;
 pub mod http;
 pub mod import;
 pub mod inspect;
+pub mod lease;
 pub mod maintenance;
 pub mod opml;
 pub mod poll;

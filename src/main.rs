@@ -21,7 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the service: poll feeds, scrape, cluster, store. Stops on SIGTERM or Ctrl-C.
+    /// Run the service: poll feeds, scrape, cluster, store. Stops on SIGTERM or Ctrl-C; SIGHUP reloads
+    /// the config file.
     Run {
         #[arg(long, default_value = "config/feeds.toml")]
         config: PathBuf,
@@ -127,7 +128,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let code = match runtime.block_on(run(cli)) {
         Ok(code) => code,
         // The reader went away (`| head`): what it wanted was printed.
         Err(e) if is_closed_pipe(&e) => ExitCode::SUCCESS,
@@ -135,7 +136,11 @@ fn main() -> ExitCode {
             eprintln!("error: {}", cause_chain(&e));
             ExitCode::FAILURE
         }
-    }
+    };
+    // Work abandoned at the stop deadline (an extraction still on a blocking thread) must not hold
+    // the exit: dropping the runtime would wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }
 
 fn is_closed_pipe(e: &anyhow::Error) -> bool {
@@ -248,6 +253,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn run_service(config: &std::path::Path, once: bool) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(config)?;
+    // Listening before the (possibly long) start: SIGHUP's default action would end the process.
+    // (A SIGTERM during the start is then a stop as soon as the service runs.)
+    let (reload_tx, reloads) = tokio::sync::mpsc::channel(4);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    if !once {
+        listen_for_reloads(config.to_path_buf(), reload_tx)?;
+        let trigger = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            trigger.cancel();
+        });
+    }
     let app = newsdedup::app::App::build(settings).await.context("starting newsdedup")?;
     // Closed at exit, so the server does not log every pooled connection as reset by peer.
     let store = app.store().clone();
@@ -257,16 +274,42 @@ async fn run_service(config: &std::path::Path, once: bool) -> anyhow::Result<Exi
         println!("{}", summary?);
         return Ok(ExitCode::SUCCESS);
     }
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let trigger = shutdown.clone();
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        trigger.cancel();
-    });
-    let result = app.run(shutdown).await;
+    let result = app.run_reloading(shutdown, reloads).await;
     store.close().await;
     result?;
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// On each SIGHUP, reads and checks the config file again and hands it to the service; an invalid
+/// file is logged with every error and the running configuration stays.
+#[cfg(unix)]
+fn listen_for_reloads(path: PathBuf, reloads: tokio::sync::mpsc::Sender<Settings>) -> anyhow::Result<()> {
+    let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("listening for SIGHUP")?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match Settings::load(&path) {
+                Ok(settings) => {
+                    tracing::info!(config = %path.display(), "SIGHUP: reloading the configuration");
+                    if reloads.send(settings).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => tracing::error!(
+                    config = %path.display(),
+                    error = %e,
+                    "SIGHUP: the configuration is invalid; keeping the current one"
+                ),
+            }
+        }
+    });
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn listen_for_reloads(_: PathBuf, _: tokio::sync::mpsc::Sender<Settings>) -> anyhow::Result<()> {
+    Ok(())
 }
 
 async fn wait_for_signal() {

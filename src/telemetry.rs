@@ -20,6 +20,7 @@ pub const REPRINTS: &str = "newsdedup_reprints_total";
 /// label `kind` = feed | page | robots
 pub const FETCH_SECONDS: &str = "newsdedup_fetch_seconds";
 pub const EXTRACT_SECONDS: &str = "newsdedup_extract_seconds";
+pub const ENTRIES_REJECTED: &str = "newsdedup_feed_entries_rejected_total";
 pub const ENGINE_BATCH_SIZE: &str = "newsdedup_engine_batch_articles";
 pub const ENGINE_BATCH_SECONDS: &str = "newsdedup_engine_batch_seconds";
 pub const ENGINE_REBUILD_SECONDS: &str = "newsdedup_engine_rebuild_seconds";
@@ -62,6 +63,7 @@ fn register() {
     use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
     describe_counter!(FEEDS_POLLED, "Feed polls by outcome (ok, not_modified, error).");
     describe_counter!(ENTRIES_NEW, "New feed entries stored as pending articles.");
+    describe_counter!(ENTRIES_REJECTED, "Feed entries the database refused (logged with feed and entry); the rest of the feed is stored.");
     describe_counter!(
         PAGES_FETCHED,
         "Article pages by outcome (ok, retry, fallback to the feed text, failed)."
@@ -99,6 +101,7 @@ fn register() {
         counter!(FEEDS_POLLED, "outcome" => outcome).increment(0);
     }
     counter!(ENTRIES_NEW).increment(0);
+    counter!(ENTRIES_REJECTED).increment(0);
     for outcome in PAGE_OUTCOMES {
         counter!(PAGES_FETCHED, "outcome" => outcome).increment(0);
     }

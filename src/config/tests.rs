@@ -89,3 +89,89 @@ fn shipped_configs_parse() {
         assert!(!s.feeds.is_empty(), "{file} lists feeds");
     }
 }
+
+fn errors_of(text: &str) -> Vec<String> {
+    parse(text).expect_err("invalid").to_string().lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn check_config_reports_every_error_in_file_order_each_once() {
+    let text = "\
+[database]
+url = \"mysql://root@db/news\"
+[fetch]
+per_host_delay_ms = 18446744073709551615
+timeout_secs = 0
+[http]
+listen = \"not-an-address\"
+[poll]
+intervall = 3
+[[feeds]]
+path = \"does/not/exist.xml\"
+[[feeds]]
+url = \"https://a.example/rss?utm_source=x\"
+body_selector = \"div[\"
+[[feeds]]
+url = \"https://A.example/rss\"
+";
+    let errors = errors_of(text);
+    let expected = [
+        ("config/test.toml:2:", "database.url", "mysql"),
+        ("config/test.toml:4:", "fetch.per_host_delay_ms", "too large"),
+        ("config/test.toml:5:", "fetch.timeout_secs", ""),
+        ("config/test.toml:7:", "http.listen", "not an address"),
+        ("config/test.toml:9:", "poll.intervall", "unknown field"),
+        ("config/test.toml:11:", "feeds[0].path", "does not exist"),
+        ("config/test.toml:14:", "feeds[1].body_selector", "invalid CSS selector `div[`"),
+        ("config/test.toml:16:", "feeds[2].url", "already listed as feeds[1]"),
+    ];
+    assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+    for (error, (at, key, what)) in errors.iter().zip(expected) {
+        assert!(error.starts_with(at), "{error} should start with {at}");
+        assert!(error.contains(&format!("key `{key}`")), "{error} should name {key}");
+        assert!(error.contains(what), "{error} should say {what}");
+    }
+    assert!(!errors.iter().any(|e| e.contains("report this to the developer")), "{errors:#?}");
+}
+
+#[test]
+fn an_unclosed_table_header_is_named_as_written() {
+    let err = parse("[fetch]\ntimeout_secs = 5\n[poll\ndefault_interval_secs = 60\n")
+        .expect_err("syntax")
+        .to_string();
+    assert!(err.starts_with("config/test.toml:3:"), "{err}");
+    assert!(err.contains("`[poll`") && !err.contains("key `fetch"), "{err}");
+}
+
+#[test]
+fn a_bad_selector_points_at_its_own_line() {
+    let text =
+        "[[feeds]]\nurl = \"https://a.example/rss\"\nremove_selectors = [\"p.ad\"]\nbody_selector = \"##\"\n";
+    let err = parse(text).expect_err("selector").to_string();
+    assert!(err.starts_with("config/test.toml:4:"), "{err}");
+    assert!(err.contains("feeds[0].body_selector"), "{err}");
+}
+
+#[test]
+fn a_missing_file_is_reported_once() {
+    let err = Settings::load(Path::new("config/no-such-file.toml")).expect_err("missing").to_string();
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+    let chained = format!(
+        "{:#}",
+        anyhow::Error::new(Settings::load(Path::new("config/no-such-file.toml")).expect_err("missing"))
+    );
+    assert_eq!(chained.matches("No such file").count(), 1, "{chained}");
+}
+
+#[test]
+fn lease_and_stop_settings_have_bounds() {
+    let s = parse("").expect("defaults");
+    assert_eq!((s.service.lease_secs.get(), s.service.stop_timeout_secs.get()), (60, 8));
+    assert_eq!(s.http.listen, "127.0.0.1:8080");
+    let err = parse("[fetch]\nper_host_delay_ms = 9223372036854775807\n").expect_err("too long").to_string();
+    assert!(err.starts_with("config/test.toml:2:") && err.contains("largest allowed"), "{err}");
+    let err = parse("[service]\nlease_secs = 2\n").expect_err("too short").to_string();
+    assert!(err.contains("service.lease_secs"), "{err}");
+    assert!(parse("[http]\nlisten = \"localhost:9000\"\n").is_ok());
+    assert!(parse("[http]\nlisten = \"[::1]:9000\"\n").is_ok());
+}

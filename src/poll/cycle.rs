@@ -7,6 +7,7 @@ use super::schedule::{self, Bounds, FeedTiming, PollResult};
 use crate::config::{Feed, PollConfig};
 pub(crate) use crate::fetch::error_chain;
 use crate::fetch::{self, Fetcher, Kind, Request};
+use crate::lease::{Leases, Work};
 use crate::store::feeds::{DueFeed, NewEntry, PollSuccess};
 use crate::store::{Store, StoreError, text_safe};
 use crate::telemetry;
@@ -45,12 +46,14 @@ pub struct Poller {
     cfg: PollConfig,
     /// Configured feeds by URL, for per-feed intervals.
     feeds: std::sync::Arc<HashMap<String, Feed>>,
+    /// Claimed feeds stay leased (renewed by the heartbeat) until their poll is recorded.
+    leases: Leases,
 }
 
 impl Poller {
-    pub fn new(store: Store, fetcher: Fetcher, cfg: PollConfig, feeds: &[Feed]) -> Poller {
+    pub fn new(store: Store, fetcher: Fetcher, cfg: PollConfig, feeds: &[Feed], leases: Leases) -> Poller {
         let feeds = feeds.iter().map(|f| (f.url.to_string(), f.clone())).collect();
-        Poller { store, fetcher, cfg, feeds: std::sync::Arc::new(feeds) }
+        Poller { store, fetcher, cfg, feeds: std::sync::Arc::new(feeds), leases }
     }
 
     pub fn store(&self) -> &Store {
@@ -84,17 +87,18 @@ impl Poller {
         }
     }
 
-    /// Claims a small batch (a few per concurrent slot, so a lease never outlives its poll) and polls
-    /// it.
+    /// Claims a small batch (a few per concurrent slot) and polls it; the heartbeat keeps the
+    /// batch's leases alive until each poll is recorded.
     async fn poll_batch(
         &self,
         due_before: DateTime<Utc>,
         not_checked_since: Option<DateTime<Utc>>,
     ) -> Result<Vec<PollReport>, StoreError> {
-        let lease = chrono::Duration::minutes(10);
+        let lease = self.leases.lease_chrono();
         let limit = i64::try_from(self.cfg.concurrency.get() * 2).unwrap_or(16);
         let due =
             self.store.claim_due_feeds(due_before, not_checked_since, Utc::now() + lease, limit).await?;
+        let _hold = self.leases.hold(Work::Feed, due.iter().map(|f| f.feed_id));
         let reports = futures_util::stream::iter(due)
             .map(|feed| self.poll_one(feed))
             .buffer_unordered(self.cfg.concurrency.get())
@@ -177,7 +181,20 @@ impl Poller {
             stored = self.store.record_poll_success(due.feed_id, &entries, &success).await;
         }
         let new_articles = match stored {
-            Ok(n) => n,
+            Ok(recorded) => {
+                for rejected in &recorded.rejected {
+                    tracing::error!(
+                        feed_id = due.feed_id,
+                        feed_url = %due.url,
+                        entry = %shortened(&rejected.entry_key),
+                        entry_url = %rejected.url.as_deref().map(shortened).unwrap_or_default(),
+                        error = %rejected.error,
+                        "feed entry not stored; the rest of the feed is"
+                    );
+                    metrics::counter!(telemetry::ENTRIES_REJECTED).increment(1);
+                }
+                recorded.new_articles
+            }
             Err(e) if e.is_data_error() || e.is_conflict() => {
                 return self
                     .fail(&due, timing, bounds, format!("cannot store the feed's entries: {e}"), true, None)
@@ -265,6 +282,15 @@ fn cooling_down(e: &fetch::FetchError) -> Option<Option<std::time::Duration>> {
     }
 }
 
+/// An identifier cut to a loggable length (it may be any size), marked when cut.
+fn shortened(s: &str) -> String {
+    const MAX: usize = 200;
+    match s.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}… ({} bytes)", &s[..at], s.len()),
+        None => s.to_owned(),
+    }
+}
+
 /// Entries in publication order (oldest first), so that the scrape queue sees originals first.
 fn new_entries(parsed: &ParsedFeed, allow_file: bool) -> Vec<NewEntry> {
     let now = chrono::Utc::now();
@@ -276,14 +302,26 @@ fn new_entries(parsed: &ParsedFeed, allow_file: bool) -> Vec<NewEntry> {
             url: e.link.as_ref().map(|l| fetch::canonicalize(l).to_string()),
             title: e.title.as_deref().map(|t| text_safe(t).into_owned()),
             content: e.content_text.as_deref().map(|t| text_safe(t).into_owned()),
-            published_at: crate::article::plausible_date(e.published_at, now)
-                .or(crate::article::plausible_date(e.updated_at, now)),
+            published_at: entry_date(e, now),
             allow_file: allow_file && e.link.as_ref().is_some_and(|l| l.scheme() == "file"),
             content_hash: entry_digest(e),
         })
         .collect();
     entries.sort_by_key(|e| (e.published_at.is_none(), e.published_at));
     entries
+}
+
+/// The entry's publication date, else its update date, each only when plausible (1990 .. now + 1
+/// day, [`crate::article::plausible_date`]); an absurd date (9999-12-31, 1900) is dropped, not
+/// stored, and the drop is logged at debug level.
+fn entry_date(e: &parse::Entry, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    for date in [e.published_at, e.updated_at].into_iter().flatten() {
+        match crate::article::plausible_date(Some(date), now) {
+            Some(d) => return Some(d),
+            None => tracing::debug!(entry = %shortened(&e.key), %date, "implausible feed date dropped"),
+        }
+    }
+    None
 }
 
 /// Digest of what a feed says about an entry (title, text, dates), to notice edits. XXH3 is a fixed
@@ -298,4 +336,44 @@ fn entry_digest(e: &parse::Entry) -> i64 {
         h.update(&date.map_or(0, |d| d.timestamp()).to_le_bytes());
     }
     h.digest() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_dates_outside_1990_to_a_day_ahead_are_dropped() {
+        let item = |guid: &str, date: &str| {
+            format!(
+                "<item><title>{guid}</title><link>https://a.example/{guid}</link><guid>{guid}</guid><pubDate>{date}</pubDate></item>"
+            )
+        };
+        let xml = format!(
+            "<rss version=\"2.0\"><channel><title>t</title>{}{}{}{}</channel></rss>",
+            item("normal", "Sun, 08 May 2022 14:30:00 GMT"),
+            item("year-9999", "Fri, 31 Dec 9999 23:59:59 GMT"),
+            item("year-1900", "Mon, 01 Jan 1900 00:00:00 GMT"),
+            item("year-99999", "Fri, 01 Jan 99999 00:00:00 GMT"),
+        );
+        let base = Url::parse("https://a.example/feed.xml").expect("url");
+        let parsed = parse::parse(xml.as_bytes(), None, &base).expect("parses");
+        let entries = new_entries(&parsed, false);
+        let date = |key: &str| entries.iter().find(|e| e.entry_key == key).map(|e| e.published_at);
+        assert_eq!(
+            date("normal"),
+            Some(Some(chrono::DateTime::parse_from_rfc3339("2022-05-08T14:30:00Z").expect("date").to_utc()))
+        );
+        for key in ["year-9999", "year-1900", "year-99999"] {
+            assert_eq!(date(key), Some(None), "{key}");
+        }
+        // An Atom entry with an absurd publication date but a sane update keeps the update.
+        let atom = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title><id>f</id><updated>2022-05-08T00:00:00Z</updated>\
+            <entry><id>e</id><title>e</title><link href=\"https://a.example/e\"/><published>9999-12-31T00:00:00Z</published>\
+            <updated>2022-05-09T00:00:00Z</updated></entry></feed>";
+        let parsed = parse::parse(atom.as_bytes(), None, &base).expect("parses");
+        let entries = new_entries(&parsed, false);
+        let expected = chrono::DateTime::parse_from_rfc3339("2022-05-09T00:00:00Z").expect("date").to_utc();
+        assert_eq!(entries[0].published_at, Some(expected));
+    }
 }

@@ -124,6 +124,37 @@ impl Store {
         Ok(out)
     }
 
+    /// Extends the leases of articles being scraped (the heartbeat); stored or released ones are
+    /// left alone.
+    pub async fn renew_article_leases(
+        &self,
+        article_ids: &[i64],
+        lease: chrono::Duration,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE articles SET lease_until = now() + $2::interval
+             WHERE article_id = ANY($1) AND lease_until IS NOT NULL",
+        )
+        .bind(article_ids)
+        .bind(pg_interval(lease))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Hands back articles whose scrape was cut short (shutdown): claimable at once, and the
+    /// interrupted attempt does not count.
+    pub async fn release_article_leases(&self, article_ids: &[i64]) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE articles SET lease_until = NULL, attempts = greatest(attempts - 1, 0)
+             WHERE article_id = ANY($1) AND lease_until IS NOT NULL",
+        )
+        .bind(article_ids)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Releases a claimed article after a failed fetch; it is retried at `next_attempt_at`.
     pub async fn record_scrape_failure(
         &self,
@@ -322,7 +353,8 @@ impl Store {
         let ids: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
         let existing: Vec<Existing> = sqlx::query_as(
             "SELECT external_id, article_id, state, title, content_hash, revision FROM articles
-             WHERE external_id = ANY($1)",
+             WHERE md5(external_id) = ANY(ARRAY(SELECT md5(x) FROM unnest($1::text[]) x))
+               AND external_id = ANY($1)",
         )
         .bind(&ids)
         .fetch_all(&mut *tx)
@@ -332,7 +364,7 @@ impl Store {
         let urls: Vec<&str> = rows.iter().filter_map(|r| r.url.as_deref()).collect();
         let by_url: Vec<(String, i64, ArticleState)> = sqlx::query_as(
             "SELECT u.url, u.article_id, a.state FROM article_urls u JOIN articles a USING (article_id)
-             WHERE u.url = ANY($1)",
+             WHERE md5(u.url) = ANY(ARRAY(SELECT md5(x) FROM unnest($1::text[]) x)) AND u.url = ANY($1)",
         )
         .bind(&urls)
         .fetch_all(&mut *tx)
@@ -441,7 +473,7 @@ impl Store {
             let (u, a): (Vec<String>, Vec<i64>) = insert_urls.into_iter().unzip();
             sqlx::query(
                 "INSERT INTO article_urls (url, article_id) SELECT * FROM unnest($1::text[], $2::bigint[])
-                 ON CONFLICT (url) DO NOTHING",
+                 ON CONFLICT ((md5(url))) DO NOTHING",
             )
             .bind(&u)
             .bind(&a)
@@ -492,10 +524,11 @@ async fn canonical_owner(
     let Some(url) = canonical_url else { return Ok(None) };
     Ok(sqlx::query_scalar(
         "SELECT article_id FROM articles
-         WHERE canonical_url = $1 AND state IN ('ready', 'stored') AND article_id <> $2
+         WHERE md5(canonical_url) = md5($1) AND canonical_url = $1 AND state IN ('ready', 'stored')
+           AND article_id <> $2
          UNION ALL
          SELECT u.article_id FROM article_urls u JOIN articles a USING (article_id)
-         WHERE u.url = $1 AND u.article_id <> $2 AND a.state IN ('ready', 'stored')
+         WHERE md5(u.url) = md5($1) AND u.url = $1 AND u.article_id <> $2 AND a.state IN ('ready', 'stored')
          LIMIT 1",
     )
     .bind(url)
@@ -528,7 +561,7 @@ async fn mark_duplicate(
         .await?;
     if let Some(url) = canonical {
         sqlx::query(
-            "INSERT INTO article_urls (url, article_id) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING",
+            "INSERT INTO article_urls (url, article_id) VALUES ($1, $2) ON CONFLICT ((md5(url))) DO NOTHING",
         )
         .bind(url)
         .bind(of)
@@ -574,7 +607,7 @@ async fn write_content(
     .await?;
     if let Some(url) = canonical {
         sqlx::query(
-            "INSERT INTO article_urls (url, article_id) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING",
+            "INSERT INTO article_urls (url, article_id) VALUES ($1, $2) ON CONFLICT ((md5(url))) DO NOTHING",
         )
         .bind(url)
         .bind(article_id)

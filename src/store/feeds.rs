@@ -80,7 +80,7 @@ impl Store {
         for (url, name) in feeds {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO feeds (url, name) VALUES ($1, $2)
-                 ON CONFLICT (url) DO UPDATE SET name = EXCLUDED.name, active = true
+                 ON CONFLICT ((md5(url))) DO UPDATE SET name = EXCLUDED.name, active = true
                  RETURNING feed_id",
             )
             .bind(url)
@@ -117,7 +117,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<DueFeed>, StoreError> {
         let mut feeds: Vec<DueFeed> = sqlx::query_as(
-            "UPDATE feeds f SET next_check_at = $2
+            "UPDATE feeds f SET next_check_at = $2, lease_until = $2
              FROM (SELECT feed_id FROM feeds
                    WHERE active AND next_check_at <= $1
                      AND ($4::timestamptz IS NULL OR last_checked_at IS NULL OR last_checked_at < $4)
@@ -139,14 +139,15 @@ impl Store {
     }
 
     /// Records a successful poll: inserts the entries not seen before as pending articles and moves
-    /// the feed's validators and schedule on, all in one transaction. Returns the number of new
-    /// articles (entries whose URL was already known from another feed are linked, not duplicated).
+    /// the feed's validators and schedule on, all in one transaction. Entries whose URL was already
+    /// known from another feed are linked, not duplicated. An entry the database refuses for what it
+    /// contains is rolled back alone (a savepoint) and reported; the rest of the feed is stored.
     pub async fn record_poll_success(
         &self,
         feed_id: i64,
         entries: &[NewEntry],
         outcome: &PollSuccess,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<PollRecorded, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Two replicas may record one feed's poll at once (a lease that ran out mid-poll). Entries
         // without links have no unique column to conflict on, so the feed's writers take turns; the
@@ -166,131 +167,44 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?
                 .unwrap_or(false);
-        let mut new_articles = 0;
+        let mut recorded = PollRecorded::default();
         // One insertion order for every feed (by URL), so two feeds carrying the same new articles
         // cannot deadlock on each other's rows.
         let mut ordered: Vec<&NewEntry> = entries.iter().collect();
         ordered.sort_by(|a, b| a.url.cmp(&b.url).then_with(|| a.entry_key.cmp(&b.entry_key)));
         for entry in ordered {
             let known: Option<(i64, Option<i64>)> = sqlx::query_as(
-                "SELECT article_id, content_hash FROM feed_entries WHERE feed_id = $1 AND entry_key = $2",
+                "SELECT article_id, content_hash FROM feed_entries
+                 WHERE feed_id = $1 AND md5(entry_key) = md5($2) AND entry_key = $2",
             )
             .bind(feed_id)
             .bind(&entry.entry_key)
             .fetch_optional(&mut *tx)
             .await?;
-            if let Some((article_id, hash)) = known {
-                if hash != Some(entry.content_hash) && !stale {
-                    // The publisher changed the entry: re-fetch the article (a first sighting with no
-                    // stored digest only records it).
-                    sqlx::query(
-                        "UPDATE feed_entries SET content_hash = $3 WHERE feed_id = $1 AND entry_key = $2",
-                    )
-                    .bind(feed_id)
-                    .bind(&entry.entry_key)
-                    .bind(entry.content_hash)
-                    .execute(&mut *tx)
-                    .await?;
-                    if hash.is_some() {
-                        // A stored article is refreshed; one that failed gets another chance.
-                        sqlx::query(
-                            "UPDATE articles SET refresh_requested = (state = 'stored'),
-                                 state = CASE WHEN state = 'failed' THEN 'pending' ELSE state END,
-                                 attempts = 0, next_attempt_at = now(),
-                                 feed_title = COALESCE($2, feed_title), feed_content = COALESCE($3, feed_content)
-                             WHERE article_id = $1 AND state IN ('stored', 'failed')",
-                        )
-                        .bind(article_id)
-                        .bind(&entry.title)
-                        .bind(&entry.content)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                }
+            if known.is_some_and(|(_, hash)| hash == Some(entry.content_hash) || stale) {
                 continue;
             }
-            let existing: Option<i64> = match &entry.url {
-                Some(url) => {
-                    sqlx::query_scalar("SELECT article_id FROM article_urls WHERE url = $1")
-                        .bind(url)
-                        .fetch_optional(&mut *tx)
-                        .await?
+            let mut savepoint = sqlx::Acquire::begin(&mut tx).await?;
+            match record_entry(&mut savepoint, feed_id, entry, known).await {
+                Ok(new) => {
+                    savepoint.commit().await?;
+                    recorded.new_articles += u64::from(new);
                 }
-                None => None,
-            };
-            let article_id = match existing {
-                Some(id) => {
-                    // Another feed lists an article that failed before: try it again, with this
-                    // feed's text as the fallback if it had none.
-                    sqlx::query(
-                        "UPDATE articles SET state = 'pending', attempts = 0, next_attempt_at = now(),
-                             feed_title = COALESCE(feed_title, $2), feed_content = COALESCE(feed_content, $3),
-                             feed_published_at = COALESCE(feed_published_at, $4)
-                         WHERE article_id = $1 AND state = 'failed'",
-                    )
-                    .bind(id)
-                    .bind(&entry.title)
-                    .bind(&entry.content)
-                    .bind(entry.published_at)
-                    .execute(&mut *tx)
-                    .await?;
-                    id
+                Err(e) if e.is_data_error() => {
+                    savepoint.rollback().await?;
+                    recorded.rejected.push(RejectedEntry {
+                        entry_key: entry.entry_key.clone(),
+                        url: entry.url.clone(),
+                        error: e.to_string(),
+                    });
                 }
-                None => {
-                    let inserted: Option<i64> = sqlx::query_scalar(
-                        "INSERT INTO articles (feed_id, url, feed_title, feed_content, feed_published_at, allow_file)
-                         VALUES ($1, $2, $3, $4, $5, $6)
-                         ON CONFLICT (url) DO NOTHING
-                         RETURNING article_id",
-                    )
-                    .bind(feed_id)
-                    .bind(&entry.url)
-                    .bind(&entry.title)
-                    .bind(&entry.content)
-                    .bind(entry.published_at)
-                    .bind(entry.allow_file)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    match inserted {
-                        Some(id) => {
-                            new_articles += 1;
-                            if let Some(url) = &entry.url {
-                                sqlx::query(
-                                    "INSERT INTO article_urls (url, article_id) VALUES ($1, $2)
-                                     ON CONFLICT (url) DO NOTHING",
-                                )
-                                .bind(url)
-                                .bind(id)
-                                .execute(&mut *tx)
-                                .await?;
-                            }
-                            id
-                        }
-                        // Same URL inserted by a concurrent poll of another feed since our lookup.
-                        None => {
-                            sqlx::query_scalar("SELECT article_id FROM articles WHERE url = $1")
-                                .bind(&entry.url)
-                                .fetch_one(&mut *tx)
-                                .await?
-                        }
-                    }
-                }
-            };
-            sqlx::query(
-                "INSERT INTO feed_entries (feed_id, entry_key, article_id, content_hash) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(feed_id)
-            .bind(&entry.entry_key)
-            .bind(article_id)
-            .bind(entry.content_hash)
-            .execute(&mut *tx)
-            .await?;
+                Err(e) => return Err(e),
+            }
         }
         if !stale {
             sqlx::query(
                 "UPDATE feeds SET title = COALESCE($2, title), etag = $3, last_modified = $4, next_check_at = $5,
-                        last_checked_at = now(), last_success_at = $6, consecutive_failures = 0, last_error = NULL,
+                        lease_until = NULL, last_checked_at = now(), last_success_at = $6, consecutive_failures = 0, last_error = NULL,
                         last_outcome = 'ok'
                  WHERE feed_id = $1",
             )
@@ -304,7 +218,36 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(new_articles)
+        Ok(recorded)
+    }
+
+    /// Extends the leases of feeds being polled (the heartbeat); recorded polls are left alone.
+    pub async fn renew_feed_leases(
+        &self,
+        feed_ids: &[i64],
+        lease: chrono::Duration,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE feeds SET next_check_at = now() + $2::interval, lease_until = now() + $2::interval
+             WHERE feed_id = ANY($1) AND lease_until IS NOT NULL",
+        )
+        .bind(feed_ids)
+        .bind(super::articles::pg_interval(lease))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Makes feeds whose poll was cut short (shutdown) due again at once.
+    pub async fn release_feed_leases(&self, feed_ids: &[i64]) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE feeds SET next_check_at = now(), lease_until = NULL
+             WHERE feed_id = ANY($1) AND lease_until IS NOT NULL",
+        )
+        .bind(feed_ids)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Records what a poll that returned a parseable feed saw of a permanent redirect (`None`: none,
@@ -353,7 +296,7 @@ impl Store {
         next_check_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE feeds SET next_check_at = $2, last_checked_at = now(), last_outcome = 'cooling_down'
+            "UPDATE feeds SET next_check_at = $2, lease_until = NULL, last_checked_at = now(), last_outcome = 'cooling_down'
              WHERE feed_id = $1",
         )
         .bind(feed_id)
@@ -385,7 +328,7 @@ impl Store {
         // `last_success_at` is always a poll's start time on the poller's clock, so polls compare
         // with each other and never with the database's clock.
         sqlx::query(
-            "UPDATE feeds SET next_check_at = $3, last_checked_at = now(), last_success_at = $2,
+            "UPDATE feeds SET next_check_at = $3, lease_until = NULL, last_checked_at = now(), last_success_at = $2,
                     consecutive_failures = 0, last_error = NULL, last_outcome = 'not_modified'
              WHERE feed_id = $1 AND (last_success_at IS NULL OR last_success_at <= $2)",
         )
@@ -406,7 +349,7 @@ impl Store {
         next_check_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE feeds SET next_check_at = $2, last_checked_at = now(),
+            "UPDATE feeds SET next_check_at = $2, lease_until = NULL, last_checked_at = now(),
                     consecutive_failures = consecutive_failures + 1, last_error = $3, last_outcome = 'failed',
                     redirect_candidate = NULL, redirect_confirmations = 0
              WHERE feed_id = $1",
@@ -418,4 +361,141 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// What recording a poll stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PollRecorded {
+    /// Entries that became new pending articles.
+    pub new_articles: u64,
+    /// Entries the database refused (each rolled back alone).
+    pub rejected: Vec<RejectedEntry>,
+}
+
+/// One feed entry the database refused for what it contains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedEntry {
+    pub entry_key: String,
+    pub url: Option<String>,
+    pub error: String,
+}
+
+/// Records one entry that is new to the feed, or whose text changed (`known` holds its article and
+/// stored digest). Returns whether it became a new article.
+async fn record_entry(
+    conn: &mut sqlx::PgConnection,
+    feed_id: i64,
+    entry: &NewEntry,
+    known: Option<(i64, Option<i64>)>,
+) -> Result<bool, StoreError> {
+    if let Some((article_id, hash)) = known {
+        // The publisher changed the entry: re-fetch the article (a first sighting with no stored
+        // digest only records it).
+        sqlx::query(
+            "UPDATE feed_entries SET content_hash = $3
+             WHERE feed_id = $1 AND md5(entry_key) = md5($2) AND entry_key = $2",
+        )
+        .bind(feed_id)
+        .bind(&entry.entry_key)
+        .bind(entry.content_hash)
+        .execute(&mut *conn)
+        .await?;
+        if hash.is_some() {
+            // A stored article is refreshed; one that failed gets another chance.
+            sqlx::query(
+                "UPDATE articles SET refresh_requested = (state = 'stored'),
+                     state = CASE WHEN state = 'failed' THEN 'pending' ELSE state END,
+                     attempts = 0, next_attempt_at = now(),
+                     feed_title = COALESCE($2, feed_title), feed_content = COALESCE($3, feed_content)
+                 WHERE article_id = $1 AND state IN ('stored', 'failed')",
+            )
+            .bind(article_id)
+            .bind(&entry.title)
+            .bind(&entry.content)
+            .execute(&mut *conn)
+            .await?;
+        }
+        return Ok(false);
+    }
+    let existing: Option<i64> = match &entry.url {
+        Some(url) => {
+            sqlx::query_scalar("SELECT article_id FROM article_urls WHERE md5(url) = md5($1) AND url = $1")
+                .bind(url)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        None => None,
+    };
+    let mut new = false;
+    let article_id = match existing {
+        Some(id) => {
+            // Another feed lists an article that failed before: try it again, with this feed's text
+            // as the fallback if it had none.
+            sqlx::query(
+                "UPDATE articles SET state = 'pending', attempts = 0, next_attempt_at = now(),
+                     feed_title = COALESCE(feed_title, $2), feed_content = COALESCE(feed_content, $3),
+                     feed_published_at = COALESCE(feed_published_at, $4)
+                 WHERE article_id = $1 AND state = 'failed'",
+            )
+            .bind(id)
+            .bind(&entry.title)
+            .bind(&entry.content)
+            .bind(entry.published_at)
+            .execute(&mut *conn)
+            .await?;
+            id
+        }
+        None => {
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO articles (feed_id, url, feed_title, feed_content, feed_published_at, allow_file)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT ((md5(url))) DO NOTHING
+                 RETURNING article_id",
+            )
+            .bind(feed_id)
+            .bind(&entry.url)
+            .bind(&entry.title)
+            .bind(&entry.content)
+            .bind(entry.published_at)
+            .bind(entry.allow_file)
+            .fetch_optional(&mut *conn)
+            .await?;
+            match inserted {
+                Some(id) => {
+                    new = true;
+                    if let Some(url) = &entry.url {
+                        sqlx::query(
+                            "INSERT INTO article_urls (url, article_id) VALUES ($1, $2)
+                             ON CONFLICT ((md5(url))) DO NOTHING",
+                        )
+                        .bind(url)
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    id
+                }
+                // Same URL inserted by a concurrent poll of another feed since our lookup.
+                None => {
+                    sqlx::query_scalar(
+                        "SELECT article_id FROM articles WHERE md5(url) = md5($1) AND url = $1",
+                    )
+                    .bind(&entry.url)
+                    .fetch_one(&mut *conn)
+                    .await?
+                }
+            }
+        }
+    };
+    sqlx::query(
+        "INSERT INTO feed_entries (feed_id, entry_key, article_id, content_hash) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(feed_id)
+    .bind(&entry.entry_key)
+    .bind(article_id)
+    .bind(entry.content_hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(new)
 }

@@ -71,10 +71,11 @@ impl StoreError {
         }
     }
 
-    /// The row was refused for what it contains (SQLSTATE classes 22 "data exception" and 23
-    /// "integrity constraint violation"): retrying the same input cannot succeed.
+    /// The row was refused for what it contains (SQLSTATE classes 22 "data exception", 23
+    /// "integrity constraint violation" and 54 "program limit exceeded", e.g. an index row too
+    /// large): retrying the same input cannot succeed.
     pub fn is_data_error(&self) -> bool {
-        self.sqlstate().is_some_and(|c| c.starts_with("22") || c.starts_with("23"))
+        self.sqlstate().is_some_and(|c| c.starts_with("22") || c.starts_with("23") || c.starts_with("54"))
     }
 
     /// A unique index refused the row (another writer stored the same key first).

@@ -282,7 +282,7 @@ async fn two_replicas_recording_one_poll_store_each_entry_once() {
             db.store.record_poll_success(feed_id, &entries, &success),
             db.store.record_poll_success(feed_id, &entries, &success)
         );
-        new_articles += a.expect("first replica") + b.expect("second replica");
+        new_articles += a.expect("first replica").new_articles + b.expect("second replica").new_articles;
     }
     let expected = rounds * per_round;
     assert_eq!(new_articles, expected as u64, "each entry counted as new once");
@@ -323,7 +323,7 @@ async fn a_stale_poll_recorded_late_adds_its_new_entries_but_not_its_old_view() 
     db.store.record_poll_success(feed_id, &[entry(1, 101)], &poll(10, "v3")).await.expect("newer poll");
     // A poll started in between (t0 + 5 s) finishes last: it still knows entry 0, which has rolled off.
     let late = db.store.record_poll_success(feed_id, &[entry(0, 50), entry(1, 100)], &poll(5, "v2")).await;
-    assert_eq!(late.expect("stale poll recorded"), 1, "its unseen entry is still stored");
+    assert_eq!(late.expect("stale poll recorded").new_articles, 1, "its unseen entry is still stored");
 
     let (etag, next): (Option<String>, chrono::DateTime<chrono::Utc>) =
         sqlx::query_as("SELECT etag, next_check_at FROM feeds").fetch_one(&db.pool).await.expect("feed");

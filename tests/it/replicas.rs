@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 
 const OUTLETS: usize = 10;
 
-fn feed_path(outlet: usize) -> String {
+pub(crate) fn feed_path(outlet: usize) -> String {
     format!("/outlet{outlet}.xml")
 }
 
 /// Serves every outlet's feed with `items` (newest first, as feeds list them) and every page.
-fn publish(server: &TestServer, items: &[&Article]) {
+pub(crate) fn publish(server: &TestServer, items: &[&Article]) {
     for outlet in 0..OUTLETS {
         let mut mine: Vec<&Article> = items.iter().copied().filter(|a| a.outlet == outlet).collect();
         mine.reverse();
@@ -85,13 +85,13 @@ async fn two_once_runs_over_a_multi_feed_site_give_identical_stories() {
     assert_eq!(partitions[0], partitions[1], "scrape order must not change the stories");
 }
 
-struct Service {
-    child: Child,
+pub(crate) struct Service {
+    pub child: Child,
     log: std::path::PathBuf,
 }
 
 impl Service {
-    fn start(db: &TestDb, config: &std::path::Path, log: std::path::PathBuf) -> Service {
+    pub fn start(db: &TestDb, config: &std::path::Path, log: std::path::PathBuf) -> Service {
         let file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_newsdedup"))
             .args(["run", "--config"])
@@ -105,7 +105,7 @@ impl Service {
         Service { child, log }
     }
 
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -117,7 +117,12 @@ impl Drop for Service {
     }
 }
 
-async fn wait_for(what: &str, timeout: Duration, mut done: impl AsyncFnMut() -> bool, logs: &[&Service]) {
+pub(crate) async fn wait_for(
+    what: &str,
+    timeout: Duration,
+    mut done: impl AsyncFnMut() -> bool,
+    logs: &[&Service],
+) {
     let deadline = Instant::now() + timeout;
     while !done().await {
         if Instant::now() > deadline {

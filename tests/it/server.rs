@@ -19,6 +19,8 @@ struct Shared {
     failures: Arc<Mutex<HashMap<String, u16>>>,
     /// Path → body to serve instead of the file (still templated).
     overrides: Arc<Mutex<HashMap<String, String>>>,
+    /// Path prefix → how long to wait before answering (slow pages).
+    delays: Arc<Mutex<Vec<(String, std::time::Duration)>>>,
 }
 
 pub struct TestServer {
@@ -66,6 +68,16 @@ impl TestServer {
         std::fs::read_to_string(file).expect("fixture exists")
     }
 
+    /// Makes every path starting with `prefix` answer only after `delay`.
+    pub fn delay(&self, prefix: &str, delay: std::time::Duration) {
+        self.shared.delays.lock().expect("lock").push((prefix.to_owned(), delay));
+    }
+
+    /// Answers every path without delay again.
+    pub fn no_delays(&self) {
+        self.shared.delays.lock().expect("lock").clear();
+    }
+
     /// Makes `path` answer normally again.
     pub fn recover(&self, path: &str) {
         self.shared.failures.lock().expect("lock").remove(path);
@@ -80,6 +92,11 @@ impl TestServer {
 async fn serve(State(s): State<Shared>, uri: Uri, headers: HeaderMap) -> Response<Body> {
     let path = uri.path().to_owned();
     s.hits.lock().expect("lock").entry(path.clone()).or_default().0 += 1;
+    let delay =
+        s.delays.lock().expect("lock").iter().find(|(p, _)| path.starts_with(p.as_str())).map(|d| d.1);
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     if let Some(code) = s.failures.lock().expect("lock").get(&path).copied() {
         return respond(
             StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
