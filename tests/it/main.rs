@@ -5,6 +5,7 @@
 
 mod crash;
 mod general_news;
+mod hostile_pages;
 mod ingest;
 mod lifecycle;
 mod pipeline;
