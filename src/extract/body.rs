@@ -3,11 +3,16 @@
 
 use super::jsonld::JsonLd;
 use super::{Deadline, ExtractError, ExtractionMethod, SiteRules, boilerplate, nesting, text};
-use dom_query::{Document, Matcher, NodeRef};
+use dom_query::{Document, Matcher, NodeId, NodeRef};
 use dom_smoothie::{Config, Readability, TextMode};
+use std::collections::HashMap;
 
 /// Fewer words than this from a site rule or the main-text pass means it missed the article.
 const MIN_BODY_WORDS: usize = 25;
+
+/// Prose below this many words is never re-read from its container: short pages are what
+/// readability handles well.
+const MIN_CONTAINER_WORDS: usize = 300;
 
 pub struct Extracted {
     pub text: String,
@@ -50,19 +55,41 @@ pub fn extract(
             let visible = doc.select_single("body").text();
             text::coverage(b, &visible) >= 0.6
         });
-    let main = if nesting::dom_depth(&doc) > nesting::MAX_DOM_DEPTH {
+    let (main, container) = if nesting::dom_depth(&doc) > nesting::MAX_DOM_DEPTH {
         warnings.push("page nested too deeply for the readability pass".to_string());
-        String::new()
+        (String::new(), None)
     } else {
         main_text(doc, deadline)?
     };
+    let mut chosen = None;
     if let Some(ld_body) = ld_candidate {
         if word_count(&main) < MIN_BODY_WORDS || text::coverage(&ld_body, &main) < 0.5 {
-            return Ok(Extracted { text: ld_body, method: ExtractionMethod::JsonLd });
+            chosen = Some(Extracted { text: ld_body, method: ExtractionMethod::JsonLd });
         }
     }
-    if word_count(&main) >= MIN_BODY_WORDS {
-        return Ok(Extracted { text: main, method: ExtractionMethod::MainText });
+    if chosen.is_none() && word_count(&main) >= MIN_BODY_WORDS {
+        chosen = Some(Extracted { text: main.clone(), method: ExtractionMethod::MainText });
+    }
+    if let Some(found) = chosen {
+        // Readability keeps one top candidate and its scored siblings; an article split into sections
+        // (one container per heading) loses all but one section. When the element that holds most of
+        // the page's prose says far more — and holds what was found — it is the article.
+        if let Some(block) = container.map(|c| text::clean(&c)) {
+            let (got, has) = (word_count(&found.text), word_count(&block));
+            let extends_it = text::coverage(&found.text, &block) >= 0.5;
+            if has >= MIN_CONTAINER_WORDS
+                && got * 10 < has * 4
+                && extends_it
+                && added_text_is_prose(&found.text, &block)
+            {
+                warnings.push(format!(
+                    "{} kept {got} of {has} words of the prose container",
+                    found.method.as_str()
+                ));
+                return Ok(Extracted { text: block, method: ExtractionMethod::LargestBlock });
+            }
+        }
+        return Ok(found);
     }
     warnings.push("main-text extractor found no article; used the page's paragraphs".to_string());
     deadline.check("the paragraph fallback")?;
@@ -86,20 +113,73 @@ fn site_rule_text(doc: &Document, sel: &str) -> Result<String, ()> {
 }
 
 /// The readability pass over the cleaned document.
-fn main_text(doc: Document, deadline: &Deadline) -> Result<String, ExtractError> {
+/// The readability pass over the cleaned document, and the text of the prose container
+/// ([`prose_container`]) of the same cleaned document.
+fn main_text(doc: Document, deadline: &Deadline) -> Result<(String, Option<String>), ExtractError> {
     deadline.check("boilerplate removal")?;
     boilerplate::strip(&doc, deadline)?;
+    let container = prose_container(&doc).map(|n| n.formatted_text().to_string());
     deadline.check("the readability pass")?;
     let cfg = Config { text_mode: TextMode::Formatted, ..Config::default() };
     let Ok(mut readability) = Readability::with_document(doc, None, Some(cfg)) else {
-        return Ok(String::new());
+        return Ok((String::new(), container));
     };
     let parsed = readability.parse();
     deadline.check("text cleanup")?;
-    Ok(match parsed {
+    let main = match parsed {
         Ok(article) => text::clean(&article.text_content),
         Err(_) => String::new(),
-    })
+    };
+    Ok((main, container))
+}
+
+/// True when what `block` adds to `kept` reads as prose: at least 45 % of its words are in paragraphs
+/// that end like sentences. The sections readability dropped do; teaser lists (headline, summary,
+/// "2H ago"), author boxes and link rails do not.
+fn added_text_is_prose(kept: &str, block: &str) -> bool {
+    let kept: std::collections::HashSet<&str> = kept.split("\n\n").collect();
+    let (mut words, mut sentence_words) = (0, 0);
+    for para in block.split("\n\n").filter(|p| !kept.contains(p)) {
+        let w = word_count(para);
+        words += w;
+        if para.trim_end().ends_with(['.', '!', '?', ':', '"', '”']) {
+            sentence_words += w;
+        }
+    }
+    sentence_words * 100 >= words * 45
+}
+
+/// The deepest element that holds at least 80 % of the words in the page's long paragraphs (ten
+/// words or more), when those add up to [`MIN_CONTAINER_WORDS`].
+fn prose_container(doc: &Document) -> Option<NodeRef<'_>> {
+    let body = doc.select_single("body").nodes().first().copied()?;
+    let mut words: HashMap<NodeId, usize> = HashMap::new();
+    let mut total = 0;
+    for p in doc.select("body p").nodes() {
+        let w = p.text().split_whitespace().count();
+        if w < 10 {
+            continue;
+        }
+        total += w;
+        let mut up = p.parent();
+        while let Some(a) = up {
+            *words.entry(a.id).or_default() += w;
+            if a.id == body.id {
+                break;
+            }
+            up = a.parent();
+        }
+    }
+    if total < MIN_CONTAINER_WORDS {
+        return None;
+    }
+    let mut node = body;
+    while let Some(child) =
+        node.element_children().into_iter().find(|c| words.get(&c.id).copied().unwrap_or(0) * 5 >= total * 4)
+    {
+        node = child;
+    }
+    Some(node)
 }
 
 /// Last resort for pages the readability scoring rejects: every `<p>` of the cleaned page, else its

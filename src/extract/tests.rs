@@ -245,3 +245,27 @@ fn prose_without_paragraph_markup_is_found_as_the_largest_block() {
     assert!(a.body.contains(PARAGRAPHS[1].split_whitespace().next().unwrap_or("")), "{}", a.body);
     assert!(!a.body.contains("Home"), "{}", a.body);
 }
+
+#[test]
+fn an_article_split_into_sections_is_kept_whole() {
+    // Each section its own container, as many CMS templates render them; readability alone keeps one.
+    let sentence = "The committee heard evidence from engineers, residents and the operator over three days of hearings.";
+    let section = |n: usize| {
+        let paras: String =
+            (0..4).map(|k| format!("<p>Section {n} point {k}. {sentence} {sentence}</p>")).collect();
+        format!("<div class=\"block-{n}\"><h2>Part {n}</h2>{paras}</div>")
+    };
+    let sections: String = (0..6).map(section).collect();
+    let teasers: String = (0..8).map(|k| format!("<li><a href=/s{k}>Other headline {k}</a></li>")).collect();
+    let html =
+        format!("<html><body><main><div class=wrap>{sections}</div></main><ul>{teasers}</ul></body></html>");
+    let a = page(&html).unwrap();
+    for n in 0..6 {
+        assert!(
+            a.body.contains(&format!("Section {n} point 3.")),
+            "section {n} missing: {:?}",
+            a.extraction_method
+        );
+    }
+    assert!(!a.body.contains("Other headline"), "{}", a.body);
+}
