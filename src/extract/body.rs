@@ -93,7 +93,19 @@ pub fn extract(
     }
     warnings.push("main-text extractor found no article; used the page's paragraphs".to_string());
     deadline.check("the paragraph fallback")?;
-    let fallback = paragraphs_fallback(html, deadline)?;
+    let mut fallback = paragraphs_fallback(html, deadline)?;
+    if word_count(&fallback) < MIN_BODY_WORDS {
+        // Boilerplate removal can take an article whose wrappers carry chrome-like names (`meta`,
+        // `header`, `promo`) on a page too small for the "holds the article" guard to see it; the
+        // readability pass over the page as it is recovers those.
+        deadline.check("the unstripped readability pass")?;
+        let unstripped = readability_text(Document::from(html));
+        if word_count(&unstripped) > word_count(&fallback) {
+            warnings
+                .push("boilerplate removal left no article; used readability on the whole page".to_string());
+            fallback = unstripped;
+        }
+    }
     if word_count(&fallback) >= MIN_BODY_WORDS || word_count(&fallback) > word_count(&main) {
         return Ok(Extracted { text: fallback, method: ExtractionMethod::LargestBlock });
     }
@@ -120,17 +132,21 @@ fn main_text(doc: Document, deadline: &Deadline) -> Result<(String, Option<Strin
     boilerplate::strip(&doc, deadline)?;
     let container = prose_container(&doc).map(|n| n.formatted_text().to_string());
     deadline.check("the readability pass")?;
+    let main = readability_text(doc);
+    deadline.check("text cleanup")?;
+    Ok((main, container))
+}
+
+/// dom_smoothie's readability scoring over `doc`, as cleaned text (empty when it finds nothing).
+fn readability_text(doc: Document) -> String {
     let cfg = Config { text_mode: TextMode::Formatted, ..Config::default() };
     let Ok(mut readability) = Readability::with_document(doc, None, Some(cfg)) else {
-        return Ok((String::new(), container));
+        return String::new();
     };
-    let parsed = readability.parse();
-    deadline.check("text cleanup")?;
-    let main = match parsed {
+    match readability.parse() {
         Ok(article) => text::clean(&article.text_content),
         Err(_) => String::new(),
-    };
-    Ok((main, container))
+    }
 }
 
 /// True when what `block` adds to `kept` reads as prose: at least 45 % of its words are in paragraphs
