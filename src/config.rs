@@ -221,6 +221,10 @@ pub struct ScrapeConfig {
     /// Days the compressed raw HTML of each page is kept for `newsdedup reextract`; 0 keeps none.
     #[serde(default = "default_raw_page_retention_days")]
     pub raw_page_retention_days: u32,
+    /// Milliseconds one page's extraction may take, parsing and every pass included (1 to 60000). A
+    /// page over it is stored with the feed's text, `extraction_method = feed-fallback-over-budget`.
+    #[serde(default = "default_extract_budget_ms", deserialize_with = "extract_budget_ms")]
+    pub extract_budget_ms: u64,
 }
 
 fn default_scrape_workers() -> NonZeroUsize {
@@ -235,6 +239,17 @@ fn default_retry_base_secs() -> NonZeroU64 {
 fn default_raw_page_retention_days() -> u32 {
     30
 }
+fn default_extract_budget_ms() -> u64 {
+    2000
+}
+fn extract_budget_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = u64::deserialize(d)?;
+    if (1..=60_000).contains(&v) {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!("{v} is outside 1..=60000 (milliseconds)")))
+    }
+}
 
 impl Default for ScrapeConfig {
     fn default() -> Self {
@@ -243,6 +258,7 @@ impl Default for ScrapeConfig {
             max_attempts: default_max_attempts(),
             retry_base_secs: default_retry_base_secs(),
             raw_page_retention_days: default_raw_page_retention_days(),
+            extract_budget_ms: default_extract_budget_ms(),
         }
     }
 }

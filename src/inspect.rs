@@ -149,6 +149,7 @@ pub fn read_page(path: &Path) -> Result<Vec<u8>, InspectError> {
 pub fn failed_article(reason: String) -> Article {
     Article {
         title: None,
+        html_title: None,
         body: String::new(),
         authors: Vec::new(),
         published_at: None,

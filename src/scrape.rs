@@ -6,15 +6,21 @@
 
 use crate::article::{Content, RawPage, plausible_date};
 use crate::config::{Feed, ScrapeConfig};
-use crate::extract::{self, ExtractionMethod, Page, SiteRules};
+use crate::extract::title::{self, SiteAffixes};
+use crate::extract::{self, Deadline, ExtractError, ExtractionMethod, Page, SiteRules};
 use crate::fetch::{self, Fetcher, Kind, Request};
 use crate::store::articles::{Extracted, PendingArticle};
 use crate::store::{Store, StoreError};
 use crate::telemetry;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 use url::Url;
+
+/// How long past the extraction budget the worker waits for the extractor to notice it before
+/// abandoning the blocking thread.
+const EXTRACT_GRACE: Duration = Duration::from_millis(250);
 
 /// What became of one claimed article.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +50,14 @@ pub struct Scraper {
     cfg: ScrapeConfig,
     /// Per-feed extraction rules, by feed id.
     rules: Arc<HashMap<i64, SiteRules>>,
+    /// Title segments seen on each host's pages, shared by all workers; they reveal a site's name
+    /// even on pages that do not declare it.
+    titles: Arc<Mutex<HashMap<String, SiteAffixes>>>,
 }
+
+/// Hosts whose title affixes are remembered; past it the memory starts over (it relearns within
+/// two pages per host).
+const MAX_TITLE_HOSTS: usize = 10_000;
 
 impl Scraper {
     /// `feed_ids` maps configured feed URLs to their database ids, to find each feed's CSS rules.
@@ -56,7 +69,7 @@ impl Scraper {
         feed_ids: &[(String, i64)],
     ) -> Scraper {
         let rules = rules_by_feed(feeds, feed_ids);
-        Scraper { fetcher, store, cfg, rules: Arc::new(rules) }
+        Scraper { fetcher, store, cfg, rules: Arc::new(rules), titles: Arc::default() }
     }
 
     /// Scrapes one claimed article: [`Scraper::prepare`] then [`Scraper::commit`].
@@ -150,24 +163,54 @@ impl Scraper {
         let body = resp.body.clone();
         let content_type = resp.content_type.clone();
         let final_url = resp.final_url.clone();
-        let keep_raw = self.cfg.raw_page_retention_days > 0;
-        let extracted = tokio::task::spawn_blocking(move || {
+        let budget = Duration::from_millis(self.cfg.extract_budget_ms);
+        let deadline = Deadline::after(budget);
+        let extraction = tokio::task::spawn_blocking(move || {
             let page = Page { html: &body, url: Some(&final_url), content_type: content_type.as_deref() };
             let started = std::time::Instant::now();
-            let article = extract::article(&page, &rules);
+            let article = extract::article_within(&page, &rules, &deadline);
             metrics::histogram!(telemetry::EXTRACT_SECONDS).record(started.elapsed().as_secs_f64());
-            let raw = keep_raw.then(|| zstd::encode_all(&body[..], 3).ok()).flatten();
-            (article, raw)
-        })
-        .await;
-        let (article, raw) = match extracted {
-            Ok(x) => x,
-            Err(e) => return self.fall_back(&a, &format!("the extractor crashed: {e}")).await,
+            article
+        });
+        // The extractor checks the deadline between and inside its passes; the timeout is the backstop
+        // for a single step that overruns (the abandoned thread stops at its next check), so the worker
+        // is free again a moment after the budget whatever the page.
+        let article = match tokio::time::timeout(budget + EXTRACT_GRACE, extraction).await {
+            Ok(Ok(article)) => article,
+            Ok(Err(e)) => return self.fall_back(&a, &format!("the extractor crashed: {e}")).await,
+            Err(_) => Err(extract::ExtractError::OverBudget {
+                step: "a single pass",
+                budget_ms: self.cfg.extract_budget_ms,
+            }),
         };
         let article = match article {
             Ok(article) if !article.body.trim().is_empty() => article,
-            Ok(_) => return self.fall_back(&a, "the page has no article text").await,
-            Err(e) => return self.fall_back(&a, &format!("extraction failed: {e}")).await,
+            Ok(_) => return self.fall_back_as(&a, "the page has no article text", "empty").await,
+            Err(e @ (ExtractError::OverBudget { .. } | ExtractError::TooDeeplyNested { .. })) => {
+                let reason = format!("extraction refused: {e}");
+                tracing::warn!(feed_id = a.feed_id, %reason, "page refused; using the feed's content");
+                return self.fall_back_as(&a, &reason, e.fallback_reason()).await;
+            }
+            Err(e) => {
+                return self.fall_back_as(&a, &format!("extraction failed: {e}"), e.fallback_reason()).await;
+            }
+        };
+        let article = self.clean_title(article, &resp.final_url);
+        let words = article.body.split_whitespace().count();
+        if words < extract::THIN_WORDS {
+            tracing::warn!(
+                feed_id = a.feed_id,
+                words,
+                method = article.extraction_method.as_str(),
+                warnings = ?article.warnings,
+                "thin article text"
+            );
+        }
+        let raw = if self.cfg.raw_page_retention_days > 0 {
+            let body = resp.body.clone();
+            tokio::task::spawn_blocking(move || zstd::encode_all(&body[..], 3).ok()).await.ok().flatten()
+        } else {
+            None
         };
         metrics::counter!(telemetry::PAGES_FETCHED, "outcome" => "ok").increment(1);
         let page = FetchedPage {
@@ -184,8 +227,36 @@ impl Scraper {
         Ok(Prepared::Ready { article_id: a.article_id, content: Box::new(content), refresh: a.refresh })
     }
 
+    /// Learns the host's title affixes from this page and strips the learned ones from its headline.
+    fn clean_title(&self, mut article: extract::Article, url: &Url) -> extract::Article {
+        let Some(host) = url.host_str() else { return article };
+        let mut titles = self.titles.lock().unwrap_or_else(PoisonError::into_inner);
+        if titles.len() >= MAX_TITLE_HOSTS && !titles.contains_key(host) {
+            titles.clear();
+        }
+        let site = titles.entry(host.to_owned()).or_default();
+        if let Some(t) = &article.html_title {
+            site.observe(t);
+        }
+        if let Some(t) = &article.title {
+            article.title = Some(title::strip_affixes(t, &site.learned()));
+        }
+        article
+    }
+
     /// Stores the feed's own text for an article whose page could not be used.
     async fn fall_back(&self, a: &PendingArticle, reason: &str) -> Result<Prepared, StoreError> {
+        self.fall_back_as(a, reason, "").await
+    }
+
+    /// [`Scraper::fall_back`] recording why in the method: `feed-fallback-<why>` (plain
+    /// `feed-fallback` when `why` is empty).
+    async fn fall_back_as(
+        &self,
+        a: &PendingArticle,
+        reason: &str,
+        why: &str,
+    ) -> Result<Prepared, StoreError> {
         if a.refresh {
             // A refresh that cannot get the page keeps the stored text: the feed's summary would be a
             // worse body than the one already extracted.
@@ -210,7 +281,11 @@ impl Scraper {
             published_at: plausible_date(a.feed_published_at, now),
             source: url.as_ref().and_then(fetch::source_host),
             canonical_url: None,
-            extraction_method: ExtractionMethod::FeedFallback.as_str().to_owned(),
+            extraction_method: if why.is_empty() {
+                ExtractionMethod::FeedFallback.as_str().to_owned()
+            } else {
+                format!("{}-{why}", ExtractionMethod::FeedFallback.as_str())
+            },
             event_at: event_time(None, a.feed_published_at, now),
             fetched_at: now,
             ..Content::default()

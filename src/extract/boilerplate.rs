@@ -7,6 +7,7 @@
 //! element holds most of the page's text or paragraphs: a wrapper called `social-enabled` or a
 //! WordPress `<article class="… tag-politics">` must not take the story with it.
 
+use super::{Deadline, ExtractError};
 use dom_query::{Document, NodeRef};
 
 /// Tags removed outright: they never carry article prose.
@@ -77,13 +78,19 @@ const EMBED_WORDS: &[&str] = &["embed", "embedded", "tweet", "quote", "blockquot
 const CONTENT_WORDS: &[&str] = &["content", "body", "article", "story", "entry", "post", "main", "text"];
 
 /// Removes boilerplate elements from the document in place.
-pub fn strip(doc: &Document) {
+pub fn strip(doc: &Document, deadline: &Deadline) -> Result<(), ExtractError> {
     doc.select(&ALWAYS_TAGS.join(",")).remove();
-    let Some(body) = doc.select_single("body").nodes().first().copied() else { return };
+    let Some(body) = doc.select_single("body").nodes().first().copied() else { return Ok(()) };
     let page = Measure::of(&body);
     let mut stack: Vec<NodeRef> = body.element_children();
     stack.reverse();
+    let mut visited = 0usize;
     while let Some(node) = stack.pop() {
+        // Measuring candidates walks their subtrees, so a hostile page can make this loop slow.
+        visited += 1;
+        if visited % 256 == 0 {
+            deadline.check("boilerplate removal")?;
+        }
         let boilerplate = is_chrome(&node) || is_teaser_card(&node) || is_shouted_link(&node);
         if boilerplate && !holds_the_article(&node, &page) {
             node.remove_from_parent();
@@ -93,6 +100,7 @@ pub fn strip(doc: &Document) {
         children.reverse();
         stack.extend(children);
     }
+    Ok(())
 }
 
 /// Text and paragraph totals of a subtree, for the "is this the article?" guard.
@@ -231,7 +239,7 @@ mod tests {
 
     fn stripped(body: &str) -> String {
         let doc = Document::from(format!("<html><body>{body}</body></html>"));
-        strip(&doc);
+        strip(&doc, &Deadline::none()).expect("no deadline");
         doc.select("body").text().split_whitespace().collect::<Vec<_>>().join(" ")
     }
 

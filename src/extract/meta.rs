@@ -4,6 +4,7 @@
 
 use super::dates::parse_date;
 use super::jsonld::JsonLd;
+use super::title;
 use chrono::{DateTime, Utc};
 use dom_query::Document;
 use std::collections::HashMap;
@@ -33,6 +34,8 @@ const AUTHOR_KEYS: &[&str] = &[
 #[derive(Debug, Default)]
 pub struct Found {
     pub title: Option<String>,
+    /// The page's `<title>` as written, for learning a site's title affixes across its pages.
+    pub html_title: Option<String>,
     pub authors: Vec<String>,
     pub published_at: Option<DateTime<Utc>>,
     pub modified_at: Option<DateTime<Utc>>,
@@ -49,14 +52,23 @@ pub fn collect(doc: &Document, ld: &JsonLd, base: Option<&Url>) -> Found {
     let get = |key: &str| metas.get(key).map(String::as_str).filter(|v| !v.trim().is_empty());
     let first = |keys: &[&str]| keys.iter().find_map(|k| get(k)).map(str::to_string);
 
-    let title = ld
-        .headline
-        .as_deref()
-        .map(decode_entities)
-        .or_else(|| first(&["og:title", "twitter:title"]))
-        .or_else(|| non_empty(doc.select_single("title").text().as_ref()))
-        .or_else(|| non_empty(doc.select_single("h1").text().as_ref()))
-        .map(|t| collapse_ws(&t));
+    let ld_headline = ld.headline.as_deref().map(decode_entities);
+    let og_title = first(&["og:title", "twitter:title"]);
+    let html_title = non_empty(doc.select_single("title").text().as_ref()).map(|t| collapse_ws(&t));
+    let h1 = non_empty(doc.select_single("h1").text().as_ref());
+    let own_names: Vec<String> = [first(&["og:site_name"]), first(&["application-name"])]
+        .into_iter()
+        .flatten()
+        .chain(ld.publisher.as_deref().map(decode_entities))
+        .collect();
+    let names: Vec<&str> = own_names.iter().map(String::as_str).collect();
+    let candidates = title::Candidates {
+        ld_headline: ld_headline.as_deref(),
+        og_title: og_title.as_deref(),
+        html_title: html_title.as_deref(),
+        h1: h1.as_deref(),
+    };
+    let title = title::choose(&candidates, &names).map(|t| collapse_ws(&t));
 
     let published_at = ld
         .published
@@ -104,6 +116,7 @@ pub fn collect(doc: &Document, ld: &JsonLd, base: Option<&Url>) -> Found {
 
     Found {
         title,
+        html_title,
         authors: authors(doc, ld, &metas),
         published_at,
         modified_at,

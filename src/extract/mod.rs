@@ -12,12 +12,14 @@ mod body;
 mod boilerplate;
 mod charset;
 mod dates;
+mod deadline;
 mod jsonld;
 mod language;
 mod meta;
 mod nesting;
 mod repair;
 mod text;
+pub mod title;
 
 #[cfg(test)]
 mod tests;
@@ -26,16 +28,23 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 pub use charset::decode_html;
+pub use deadline::Deadline;
 
 /// Version of the extraction logic. Stored with every raw page so `reextract` knows which bodies were
 /// produced by an older extractor; bump it whenever output changes materially. History: 1 = baseline
 /// (F1 0.964 on the extraction benchmark); 2 = news boilerplate rules, related-list and furniture
-/// cleanup, nesting guard (F1 0.975).
-pub const EXTRACTOR_VERSION: i32 = 2;
+/// cleanup, nesting guard (F1 0.975); 3 = headlines without site-name affixes, prose-container rule
+/// for sectioned articles, largest-block and meta-description fallbacks, every element counted by the
+/// nesting guard (Scrapinghub 0.975, WCXB dev 0.939).
+pub const EXTRACTOR_VERSION: i32 = 3;
 
-/// A body shorter than this is a menu or an error message, not an article; the scrape stage then falls
-/// back to the feed's own content.
+/// A body shorter than this is a menu or an error message, not an article: the page's description is
+/// used instead when it says more, else the page yields nothing and the scrape stage uses the feed's
+/// own content.
 const MIN_USABLE_WORDS: usize = 8;
+
+/// A result shorter than this is kept but flagged in `warnings` (and the scrape stage's log) as thin.
+pub const THIN_WORDS: usize = 50;
 
 /// A fetched page as the scrape stage (or `inspect`) hands it over.
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +70,11 @@ pub struct SiteRules {
 /// What the extractor found on a page.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Article {
+    /// The headline, site-name affixes stripped ([`title`]).
     pub title: Option<String>,
+    /// The page's `<title>` as written; the scrape stage learns each site's title affixes from it.
+    #[serde(skip)]
+    pub html_title: Option<String>,
     /// Plain text, paragraphs separated by a blank line (`"\n\n"`).
     pub body: String,
     pub authors: Vec<String>,
@@ -89,6 +102,10 @@ pub enum ExtractionMethod {
     SiteRule,
     /// The generic main-text extractor.
     MainText,
+    /// The page's paragraphs, or its largest coherent text block, when the main-text pass found none.
+    LargestBlock,
+    /// The page's `og:description`/meta description, when it has no body text of its own.
+    MetaDescription,
     /// The feed entry's own content, used by the scrape stage when the page yields nothing.
     FeedFallback,
 }
@@ -100,6 +117,8 @@ impl ExtractionMethod {
             ExtractionMethod::JsonLd => "json-ld",
             ExtractionMethod::SiteRule => "site-rule",
             ExtractionMethod::MainText => "main-text",
+            ExtractionMethod::LargestBlock => "largest-block",
+            ExtractionMethod::MetaDescription => "meta-description",
             ExtractionMethod::FeedFallback => "feed-fallback",
         }
     }
@@ -114,14 +133,40 @@ pub enum ExtractError {
     EmptyBody,
     #[error("markup nested {depth} levels deep (limit {limit}); refused to protect the parser")]
     TooDeeplyNested { depth: usize, limit: usize },
+    #[error("extraction gave up before {step}: over its {budget_ms} ms budget")]
+    OverBudget { step: &'static str, budget_ms: u64 },
+}
+
+impl ExtractError {
+    /// Why the scrape stage fell back to the feed's text, as stored in `extraction_method`
+    /// (`feed-fallback-<reason>`).
+    pub fn fallback_reason(&self) -> &'static str {
+        match self {
+            ExtractError::NotHtml { .. } => "not-html",
+            ExtractError::EmptyBody => "empty",
+            ExtractError::TooDeeplyNested { .. } => "too-deep",
+            ExtractError::OverBudget { .. } => "over-budget",
+        }
+    }
 }
 
 /// Extracts the article from one page. Fails only when nothing usable exists: the bytes are not HTML,
 /// or every body path (site rule, JSON-LD, main text, whole-page fallback) came back empty.
 pub fn article(page: &Page<'_>, rules: &SiteRules) -> Result<Article, ExtractError> {
+    article_within(page, rules, &Deadline::none())
+}
+
+/// [`article`] under a time budget: every pass checks `deadline` and the page is given up with
+/// [`ExtractError::OverBudget`] once it has passed.
+pub fn article_within(
+    page: &Page<'_>,
+    rules: &SiteRules,
+    deadline: &Deadline,
+) -> Result<Article, ExtractError> {
     if let Some(reason) = not_html_reason(page) {
         return Err(ExtractError::NotHtml { reason });
     }
+    deadline.check("decoding")?;
     let mut warnings = Vec::new();
     let decoded = decode_html(page.html, page.content_type);
     let html = repair::repair(&decoded, &mut warnings);
@@ -129,24 +174,38 @@ pub fn article(page: &Page<'_>, rules: &SiteRules) -> Result<Article, ExtractErr
     if depth > nesting::MAX_SOURCE_DEPTH {
         return Err(ExtractError::TooDeeplyNested { depth, limit: nesting::MAX_SOURCE_DEPTH });
     }
+    deadline.check("parsing")?;
     let doc = dom_query::Document::from(html.as_ref());
 
+    deadline.check("metadata")?;
     let ld = jsonld::collect(&doc);
     let found = meta::collect(&doc, &ld, page.url);
-    let mut extracted = body::extract(&html, doc, &ld, rules, &mut warnings);
+    let mut extracted = body::extract(&html, doc, &ld, rules, deadline, &mut warnings)?;
     let titles = [ld.headline.as_deref(), found.title.as_deref()];
     if let Some(rest) =
         titles.into_iter().flatten().find_map(|t| text::drop_leading_title(&extracted.text, t))
     {
         extracted.text = rest;
     }
-    if body::word_count(&extracted.text) < MIN_USABLE_WORDS {
-        return Err(ExtractError::EmptyBody);
+    let words = body::word_count(&extracted.text);
+    if words < MIN_USABLE_WORDS {
+        // The last resort on the page: its own summary (the feed's text comes after, in the scrape
+        // stage).
+        if let Some(d) = found.description.as_deref().filter(|d| body::word_count(d) > words) {
+            warnings.push(format!("body has {words} words; used the page's description"));
+            extracted = body::Extracted { text: d.to_owned(), method: ExtractionMethod::MetaDescription };
+        } else {
+            return Err(ExtractError::EmptyBody);
+        }
+    }
+    if body::word_count(&extracted.text) < THIN_WORDS {
+        warnings.push(format!("thin result: {} words", body::word_count(&extracted.text)));
     }
     let language = found.language.clone().or_else(|| language::detect(&extracted.text));
     let published_at = found.published_at.or_else(|| page.url.and_then(|u| dates::date_from_url(u.as_str())));
     Ok(Article {
         title: found.title,
+        html_title: found.html_title,
         body: extracted.text,
         authors: found.authors,
         published_at,

@@ -32,6 +32,7 @@ fn main_text_drops_chrome_and_keeps_the_story() {
     );
     let a = page(&html).unwrap();
     assert_eq!(a.extraction_method, ExtractionMethod::MainText);
+    assert_eq!(a.title.as_deref(), Some("Transit budget passes"), "the <h1> and <title> agree");
     for p in PARAGRAPHS {
         assert!(a.body.contains(p), "missing {p:?} in {:?}", a.body);
     }
@@ -170,6 +171,8 @@ fn method_names_match_serde() {
         ExtractionMethod::JsonLd,
         ExtractionMethod::SiteRule,
         ExtractionMethod::MainText,
+        ExtractionMethod::LargestBlock,
+        ExtractionMethod::MetaDescription,
         ExtractionMethod::FeedFallback,
     ] {
         assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
@@ -186,10 +189,83 @@ fn pathological_nesting_is_refused_or_handled_without_readability() {
             "</div>".repeat(depth)
         )
     };
-    let a = page(&nested(800)).unwrap();
+    // Past the DOM limit but under the source limit: parsed, readability skipped.
+    let a = page(&nested(450)).unwrap();
     assert_eq!(a.body, PARAGRAPHS[0]);
     assert!(a.warnings.iter().any(|w| w.contains("nested too deeply")), "{:?}", a.warnings);
     let started = std::time::Instant::now();
     assert!(matches!(page(&nested(200_000)), Err(ExtractError::TooDeeplyNested { depth: 200_000, .. })));
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "the guard runs before parsing");
+}
+
+#[test]
+fn every_element_kind_counts_toward_the_nesting_limit() {
+    for tag in ["nav", "header", "figure", "details", "fieldset", "section", "b", "x-widget"] {
+        let html = format!(
+            "<html><body>{}<p>{}</p></body></html>",
+            format!("<{tag}>").repeat(200_000),
+            PARAGRAPHS[0]
+        );
+        let refused = page(&html);
+        assert!(
+            matches!(refused, Err(ExtractError::TooDeeplyNested { depth: 200_000, limit: 500 })),
+            "{tag}: {refused:?}"
+        );
+    }
+}
+
+#[test]
+fn a_spent_budget_gives_up_before_parsing() {
+    let html = format!("<html><body><article><p>{}</p></article></body></html>", PARAGRAPHS[0]);
+    let page = Page { html: html.as_bytes(), url: None, content_type: None };
+    let spent = Deadline::after(std::time::Duration::ZERO);
+    let err = article_within(&page, &SiteRules::default(), &spent).unwrap_err();
+    assert!(matches!(err, ExtractError::OverBudget { budget_ms: 0, .. }), "{err}");
+    assert_eq!(err.fallback_reason(), "over-budget");
+    let ample = Deadline::after(std::time::Duration::from_secs(3600));
+    assert!(article_within(&page, &SiteRules::default(), &ample).is_ok());
+}
+
+#[test]
+fn a_page_without_body_text_falls_back_to_its_description() {
+    let html = "<html><head><meta property=\"og:description\" content=\"The council approved the budget on                 Tuesday after a long debate about schools and taxes.\"></head><body><nav>Home</nav>\
+                <div>Photo</div></body></html>";
+    let a = page(html).unwrap();
+    assert_eq!(a.extraction_method, ExtractionMethod::MetaDescription);
+    assert!(a.body.starts_with("The council approved"), "{}", a.body);
+}
+
+#[test]
+fn prose_without_paragraph_markup_is_found_as_the_largest_block() {
+    let prose = PARAGRAPHS.join("<br><br>");
+    let html = format!(
+        "<html><body><div class=menu><a href=/>Home</a> <a href=/n>News</a></div><div>{prose}</div></body></html>"
+    );
+    let a = page(&html).unwrap();
+    assert!(a.body.contains(PARAGRAPHS[1].split_whitespace().next().unwrap_or("")), "{}", a.body);
+    assert!(!a.body.contains("Home"), "{}", a.body);
+}
+
+#[test]
+fn an_article_split_into_sections_is_kept_whole() {
+    // Each section its own container, as many CMS templates render them; readability alone keeps one.
+    let sentence = "The committee heard evidence from engineers, residents and the operator over three days of hearings.";
+    let section = |n: usize| {
+        let paras: String =
+            (0..4).map(|k| format!("<p>Section {n} point {k}. {sentence} {sentence}</p>")).collect();
+        format!("<div class=\"block-{n}\"><h2>Part {n}</h2>{paras}</div>")
+    };
+    let sections: String = (0..6).map(section).collect();
+    let teasers: String = (0..8).map(|k| format!("<li><a href=/s{k}>Other headline {k}</a></li>")).collect();
+    let html =
+        format!("<html><body><main><div class=wrap>{sections}</div></main><ul>{teasers}</ul></body></html>");
+    let a = page(&html).unwrap();
+    for n in 0..6 {
+        assert!(
+            a.body.contains(&format!("Section {n} point 3.")),
+            "section {n} missing: {:?}",
+            a.extraction_method
+        );
+    }
+    assert!(!a.body.contains("Other headline"), "{}", a.body);
 }

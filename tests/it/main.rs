@@ -10,6 +10,7 @@ mod events;
 mod feed_health;
 mod general_news;
 mod hostile;
+mod hostile_pages;
 mod ingest;
 mod lifecycle;
 mod pipeline;
