@@ -542,7 +542,11 @@ impl Settings {
         }
         let mut cluster = raw.cluster;
         if let Err(message) = cluster.load_model(&base_dir) {
-            errors.push(ConfigError::Invalid { file: path.to_path_buf(), key: "cluster.model_file".into(), message });
+            errors.push(ConfigError::Invalid {
+                file: path.to_path_buf(),
+                key: "cluster.model_file".into(),
+                message,
+            });
         }
         Settings {
             database: raw.database,

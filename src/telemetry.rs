@@ -63,7 +63,10 @@ fn register() {
     use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
     describe_counter!(FEEDS_POLLED, "Feed polls by outcome (ok, not_modified, error).");
     describe_counter!(ENTRIES_NEW, "New feed entries stored as pending articles.");
-    describe_counter!(ENTRIES_REJECTED, "Feed entries the database refused (logged with feed and entry); the rest of the feed is stored.");
+    describe_counter!(
+        ENTRIES_REJECTED,
+        "Feed entries the database refused (logged with feed and entry); the rest of the feed is stored."
+    );
     describe_counter!(
         PAGES_FETCHED,
         "Article pages by outcome (ok, retry, fallback to the feed text, failed)."

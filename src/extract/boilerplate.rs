@@ -88,7 +88,7 @@ pub fn strip(doc: &Document, deadline: &Deadline) -> Result<(), ExtractError> {
     while let Some(node) = stack.pop() {
         // Measuring candidates walks their subtrees, so a hostile page can make this loop slow.
         visited += 1;
-        if visited % 256 == 0 {
+        if visited.is_multiple_of(256) {
             deadline.check("boilerplate removal")?;
         }
         let boilerplate = is_chrome(&node) || is_teaser_card(&node) || is_shouted_link(&node);
