@@ -298,6 +298,7 @@ fn a_running_service_exposes_every_metric_family_with_help_and_bounded_labels() 
     let expected = [
         ("newsdedup_feed_polls_total", "counter"),
         ("newsdedup_feed_entries_new_total", "counter"),
+        ("newsdedup_feed_entries_rejected_total", "counter"),
         ("newsdedup_pages_total", "counter"),
         ("newsdedup_articles_total", "counter"),
         ("newsdedup_story_merges_total", "counter"),
@@ -321,10 +322,12 @@ fn a_running_service_exposes_every_metric_family_with_help_and_bounded_labels() 
     }
     // Bounded label values only.
     let allowed = |label: &str, value: &str| match label {
-        "outcome" => ["ok", "not_modified", "error", "retry", "fallback", "failed"].contains(&value),
+        "outcome" => {
+            ["ok", "not_modified", "cooling_down", "error", "retry", "fallback", "failed"].contains(&value)
+        }
         "method" => ["seed", "reprint", "story"].contains(&value),
         "kind" => ["feed", "page", "robots", "near_duplicate", "partial"].contains(&value),
-        "state" => ["ok", "failing", "disabled"].contains(&value),
+        "state" => ["ok", "not_modified", "cooling_down", "failing", "disabled"].contains(&value),
         "le" => true,
         _ => false,
     };

@@ -652,6 +652,7 @@ impl Engine {
                         numbers_shared,
                         same_source_share: same as f64 / story.members.len().max(1) as f64,
                         lead_over_next: 0.0,
+                        alone: false,
                     },
                 ))
             })
@@ -659,8 +660,10 @@ impl Engine {
         let sims: Vec<f64> = found.iter().map(|(_, e)| e.sim).collect();
         for (i, (_, e)) in found.iter_mut().enumerate() {
             let next = sims.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, s)| *s).reduce(f64::max);
-            // Alone, it leads an absent rival of similarity 0.
-            e.lead_over_next = e.sim - next.unwrap_or(0.0);
+            // Alone, there is no rival to lead: the lead is not measured (0) and `alone` says so, so
+            // that a young corpus, where every candidate is alone, does not read as clear leads.
+            e.alone = next.is_none();
+            e.lead_over_next = next.map_or(0.0, |n| e.sim - n);
         }
         let mut scored: Vec<(Scored, Evidence)> = found
             .into_iter()

@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Number of evidence features.
-pub const N: usize = 13;
+pub const N: usize = 14;
 
 /// Feature names, in order, as the model file and the training pairs carry them.
 pub const FEATURES: [&str; N] = [
@@ -31,6 +31,7 @@ pub const FEATURES: [&str; N] = [
     "sim_x_log_gap",
     "core_x_log_span",
     "cold_x_log_rare",
+    "alone",
 ];
 
 /// The evidence about one (article, story) pair.
@@ -54,8 +55,10 @@ pub struct Evidence {
     pub numbers_shared: usize,
     /// Share of the story's members from the article's own outlet.
     pub same_source_share: f64,
-    /// This candidate's cosine minus the best other candidate's (its own cosine when alone).
+    /// This candidate's cosine minus the best other candidate's (0 when alone).
     pub lead_over_next: f64,
+    /// No other candidate was found.
+    pub alone: bool,
 }
 
 /// Members whose words make a story's core.
@@ -83,6 +86,7 @@ impl Evidence {
             self.core_sim * log_span,
             // Rarity in a young corpus is the background prior's word only.
             self.cold * (self.rare_shared as f64).ln_1p(),
+            f64::from(u8::from(self.alone)),
         ]
     }
 }

@@ -89,8 +89,12 @@ fn seeds_are_one_story_with_002_a_reprint_of_001_in_any_order() {
     let ids = ["000", "001", "002", "003", "004"];
     let orders: [[usize; 5]; 4] = [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 1, 3], [3, 2, 1, 4, 0]];
     let t = at("2022-05-09T09:00:00Z");
-    for order in orders {
-        let mut e = Engine::new(params());
+    // Both join rules, after eight unrelated articles (from an empty engine the learned rule still
+    // joins a same-day Iran report: tests/it/ingest.rs runs that under the default rule).
+    let learned = ClusterConfig { decision: crate::config::JoinRule::Learned, ..ClusterConfig::default() };
+    assert!(learned.engine_params().model.is_some(), "the shipped model loads");
+    for (order, p) in orders.into_iter().flat_map(|o| [(o, params()), (o, learned.engine_params())]) {
+        let mut e = Engine::new(p);
         for (i, (title, body)) in others().into_iter().enumerate() {
             let f = features(&e, Some(title), body, &format!("u{i}.example"), t);
             decide(&mut e, 100 + i as i64, &f);
