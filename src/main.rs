@@ -235,7 +235,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .context("opening the database")?;
             let rules = newsdedup::scrape::rules_by_feed(&settings.feeds, &store.feed_ids().await?);
-            let summary = newsdedup::reextract::run(&store, &rules, since, all).await?;
+            let summary = newsdedup::reextract::run(
+                &store,
+                &rules,
+                since,
+                all,
+                std::time::Duration::from_millis(settings.scrape.extract_budget_ms),
+            )
+            .await?;
             println!("{summary}");
             match newsdedup::engine::Session::acquire(&store, &settings.cluster, &settings.engine).await? {
                 Some(mut session) => {

@@ -34,12 +34,14 @@ impl std::fmt::Display for Summary {
 }
 
 /// Re-extracts the pages fetched since `since` that an older extractor produced (every page with
-/// `all`). `rules` are the per-feed CSS rules by feed id.
+/// `all`). `rules` are the per-feed CSS rules by feed id; each page is extracted within `budget`
+/// (`scrape.extract_budget_ms`), as when it was scraped: a page over it keeps its stored article.
 pub async fn run(
     store: &Store,
     rules: &HashMap<i64, SiteRules>,
     since: Option<DateTime<Utc>>,
     all: bool,
+    budget: std::time::Duration,
 ) -> Result<Summary, StoreError> {
     let mut summary = Summary::default();
     let mut after = 0;
@@ -51,7 +53,7 @@ pub async fn run(
             summary.pages += 1;
             let article_id = page.article_id;
             let feed_rules = page.feed_id.and_then(|id| rules.get(&id)).cloned().unwrap_or_default();
-            let prepared = tokio::task::spawn_blocking(move || prepare(page, &feed_rules)).await;
+            let prepared = tokio::task::spawn_blocking(move || prepare(page, &feed_rules, budget)).await;
             let content = match prepared.unwrap_or_else(|e| Err(format!("the extractor crashed: {e}"))) {
                 Ok(c) => c,
                 Err(reason) => {
@@ -78,13 +80,18 @@ pub async fn run(
     Ok(summary)
 }
 
-fn prepare(page: StoredPage, rules: &SiteRules) -> Result<crate::article::Content, String> {
+fn prepare(
+    page: StoredPage,
+    rules: &SiteRules,
+    budget: std::time::Duration,
+) -> Result<crate::article::Content, String> {
     let html =
         zstd::decode_all(&page.html_zstd[..]).map_err(|e| format!("stored page is not valid zstd: {e}"))?;
     let final_url = Url::parse(&page.final_url).map_err(|e| format!("stored URL {}: {e}", page.final_url))?;
-    let article = extract::article(
+    let article = extract::article_within(
         &Page { html: &html, url: Some(&final_url), content_type: page.content_type.as_deref() },
         rules,
+        &extract::Deadline::after(budget),
     )
     .map_err(|e| e.to_string())?;
     if article.body.trim().is_empty() {

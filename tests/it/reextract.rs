@@ -5,6 +5,9 @@ use crate::support::TestDb;
 use newsdedup::app::App;
 use newsdedup::config::Settings;
 
+/// The scrape stage's default extraction budget.
+const BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[tokio::test]
 async fn reextraction_revises_changed_pages_only() {
     let server = TestServer::start().await;
@@ -21,9 +24,9 @@ async fn reextraction_revises_changed_pages_only() {
     assert_eq!(pages, 5, "every fetched page is kept");
 
     let rules = std::collections::HashMap::new();
-    let nothing = newsdedup::reextract::run(&db.store, &rules, None, false).await.expect("run");
+    let nothing = newsdedup::reextract::run(&db.store, &rules, None, false, BUDGET).await.expect("run");
     assert_eq!(nothing.pages, 0, "pages from the current extractor are skipped without --all");
-    let all = newsdedup::reextract::run(&db.store, &rules, None, true).await.expect("run");
+    let all = newsdedup::reextract::run(&db.store, &rules, None, true, BUDGET).await.expect("run");
     assert_eq!((all.pages, all.unchanged, all.revised), (5, 5, 0), "{all:?}");
 
     // Simulate a page extracted by an older extractor that missed a paragraph: the current one
@@ -42,7 +45,7 @@ async fn reextraction_revises_changed_pages_only() {
     .execute(&db.pool)
     .await
     .expect("update");
-    let one = newsdedup::reextract::run(&db.store, &rules, None, false).await.expect("run");
+    let one = newsdedup::reextract::run(&db.store, &rules, None, false, BUDGET).await.expect("run");
     assert_eq!((one.pages, one.revised), (1, 1), "{one:?}");
     // The revision waits for the story engine, then stays in the seed story.
     let mut session = newsdedup::engine::Session::acquire(&db.store, &settings.cluster, &settings.engine)
