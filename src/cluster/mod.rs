@@ -669,7 +669,11 @@ impl Engine {
             .into_iter()
             .map(|(story, e)| {
                 let margin = match &self.p.model {
-                    Some(m) => m.logit(&e) + self.p.join_bias,
+                    // The model was fitted on a warm corpus; while fewer than `cold_docs` articles
+                    // have been seen, shared "rare" terms are only the prior's word and most
+                    // candidates are alone, so the threshold rule and its cold-start guard decide.
+                    Some(m) if n_docs >= self.p.cold_docs => m.logit(&e) + self.p.join_bias,
+                    Some(_) => e.sim - self.p.story_threshold(e.gap_days, e.span_days, n_docs),
                     None => e.sim - self.p.story_threshold(e.gap_days, e.span_days, n_docs),
                 };
                 (Scored { story, similarity: e.sim, margin }, e)

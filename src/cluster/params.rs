@@ -41,7 +41,8 @@ pub struct Params {
     pub index_terms: usize,
     pub query_terms: usize,
     pub max_candidates: usize,
-    /// The learned join decision; `None`: the threshold rule (`story_threshold` and its terms).
+    /// The learned join decision, used once `cold_docs` articles have been seen; `None`: the
+    /// threshold rule (`story_threshold` and its terms) throughout.
     pub model: Option<std::sync::Arc<super::StoryModel>>,
     /// Added to the model's log-odds (positive: join more readily).
     pub join_bias: f64,

@@ -89,8 +89,8 @@ fn seeds_are_one_story_with_002_a_reprint_of_001_in_any_order() {
     let ids = ["000", "001", "002", "003", "004"];
     let orders: [[usize; 5]; 4] = [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 1, 3], [3, 2, 1, 4, 0]];
     let t = at("2022-05-09T09:00:00Z");
-    // Both join rules, after eight unrelated articles (from an empty engine the learned rule still
-    // joins a same-day Iran report: tests/it/ingest.rs runs that under the default rule).
+    // Both join rules, after eight unrelated articles (a young corpus: the learned rule hands over to
+    // the threshold rule; see the warm test below for the model itself).
     let learned = ClusterConfig { decision: crate::config::JoinRule::Learned, ..ClusterConfig::default() };
     assert!(learned.engine_params().model.is_some(), "the shipped model loads");
     for (order, p) in orders.into_iter().flat_map(|o| [(o, params()), (o, learned.engine_params())]) {
@@ -315,4 +315,51 @@ fn a_snapshot_with_other_fingerprint_constants_drops_only_the_reprint_index() {
     let s = restored.stats();
     assert_eq!((s.articles, s.reprint_articles, s.band_keys, s.stories), (1, 0, 0, 1));
     assert!(Engine::from_snapshot(params(), b"not a snapshot").is_err());
+}
+
+#[test]
+fn seeds_are_one_story_in_a_warm_engine_under_both_rules() {
+    // Warm: the 115 general-news articles first (past the cold-start stretch, so the learned rule
+    // decides), moved to the two weeks before the seeds.
+    let general = include_str!("../../tests/fixtures/general_news/articles.jsonl");
+    let warm: Vec<(String, String, String)> = general
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| {
+            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+            (s("title"), s("body"), s("source"))
+        })
+        .collect();
+    assert!(warm.len() > 100);
+    let start = at("2022-04-25T00:00:00Z");
+    let t = at("2022-05-09T09:00:00Z");
+    let learned = ClusterConfig { decision: crate::config::JoinRule::Learned, ..ClusterConfig::default() };
+    let ids = ["000", "001", "002", "003", "004"];
+    for order in [[0, 1, 2, 3, 4], [2, 0, 4, 1, 3], [4, 3, 2, 1, 0]] {
+        for p in [params(), learned.engine_params()] {
+            let rule = if p.model.is_some() { "learned" } else { "threshold" };
+            let mut e = Engine::new(p);
+            for (i, (title, body, source)) in warm.iter().enumerate() {
+                let f = features(&e, Some(title), body, source, start + i as i64 * 3 * 3_600_000_000);
+                decide(&mut e, 1000 + i as i64, &f);
+            }
+            for &k in &order {
+                let f = features(
+                    &e,
+                    None,
+                    seed(ids[k]),
+                    &format!("seed{k}.example"),
+                    t + k as i64 * 3_600_000_000,
+                );
+                decide(&mut e, k as i64 + 1, &f);
+            }
+            let story = e.story_of(1).expect("held");
+            for k in 0..5 {
+                assert_eq!(e.story_of(k + 1), Some(story), "{rule} {order:?}: seed {k}");
+            }
+            let strays: Vec<i64> =
+                (0..warm.len() as i64).filter(|i| e.story_of(1000 + i) == Some(story)).collect();
+            assert!(strays.is_empty(), "{rule} {order:?}: warm articles {strays:?} joined the seeds");
+        }
+    }
 }

@@ -136,10 +136,10 @@ pub struct ClusterConfig {
     /// Story tier: candidate stories verified per article.
     #[serde(default = "default_max_candidates")]
     pub max_candidates: NonZeroUsize,
-    /// Story tier: how an article joins a candidate. `threshold` (default): cosine above
-    /// `story_threshold` and its time and cold-start terms; `learned`: the shipped logistic model over
-    /// the pair's evidence (docs/clustering.md), better on the labelled news sets but not yet safe
-    /// from an empty database (it joins same-topic reports of different events there).
+    /// Story tier: how an article joins a candidate. `learned` (default): the shipped logistic model
+    /// over the pair's evidence (docs/clustering.md), once `cold_start_docs` articles have been seen
+    /// (before that, the threshold rule); `threshold`: cosine above `story_threshold` and its time
+    /// and cold-start terms, always.
     #[serde(default)]
     pub decision: JoinRule,
     /// Story tier, learned rule: added to the model's log-odds (positive joins more readily, negative
@@ -159,8 +159,8 @@ pub struct ClusterConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JoinRule {
-    Learned,
     #[default]
+    Learned,
     Threshold,
 }
 
