@@ -176,6 +176,11 @@ pub struct PollConfig {
     /// the target replaces the feed's fetch URL (a broken move is never adopted).
     #[serde(default = "default_redirect_confirmations")]
     pub redirect_confirmations: NonZeroU32,
+    /// Feeds without their own `interval_secs` are polled as often as they publish (within
+    /// `min_interval_secs` and `max_interval_secs`; see `poll::schedule::observed_interval`); false
+    /// polls them all at `default_interval_secs`.
+    #[serde(default = "default_true")]
+    pub adaptive: bool,
 }
 
 fn default_interval_secs() -> NonZeroU64 {
@@ -202,6 +207,7 @@ impl Default for PollConfig {
             max_interval_secs: default_max_interval_secs(),
             concurrency: default_poll_concurrency(),
             redirect_confirmations: default_redirect_confirmations(),
+            adaptive: true,
         }
     }
 }

@@ -21,11 +21,32 @@ fn cut(s: &str, width: usize) -> String {
     }
 }
 
+/// A learned poll interval, short and rounded down: `45s`, `12m`, `3h20m`, `1d`.
+fn every(secs: i32) -> String {
+    let secs = secs.max(0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86_400 if secs % 3600 >= 60 => format!("{}h{}m", secs / 3600, secs % 3600 / 60),
+        3600..86_400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86_400),
+    }
+}
+
 /// One header line, then one line per feed; times in UTC.
 pub fn render(rows: &[FeedStatus]) -> String {
-    let header =
-        ["ID", "STATE", "FAILS", "LAST SUCCESS (UTC)", "NEXT CHECK (UTC)", "24H", "FEED", "LAST ERROR"];
-    let mut table: Vec<[String; 8]> = vec![header.map(str::to_owned)];
+    let header = [
+        "ID",
+        "STATE",
+        "FAILS",
+        "LAST SUCCESS (UTC)",
+        "NEXT CHECK (UTC)",
+        "24H",
+        "LEARNED",
+        "FEED",
+        "LAST ERROR",
+    ];
+    let mut table: Vec<[String; 9]> = vec![header.map(str::to_owned)];
     for r in rows {
         let feed = match &r.name {
             Some(name) => format!("{name} <{}>", r.url),
@@ -38,11 +59,12 @@ pub fn render(rows: &[FeedStatus]) -> String {
             time(r.last_success_at),
             time(Some(r.next_check_at)),
             r.articles_last_24h.to_string(),
+            r.learned_interval_secs.map_or_else(|| "-".to_owned(), every),
             feed,
             cut(r.last_error.as_deref().unwrap_or(""), ERROR_WIDTH),
         ]);
     }
-    let mut widths = [0usize; 8];
+    let mut widths = [0usize; 9];
     for row in &table {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -85,6 +107,7 @@ mod tests {
                 .expect("valid")
                 .with_timezone(&Utc),
             articles_last_24h: 3,
+            learned_interval_secs: (id == 1).then_some(12_000),
         }
     }
 
@@ -96,10 +119,19 @@ mod tests {
         assert_eq!(lines.len(), 3, "{text}");
         assert!(lines[0].starts_with("ID  STATE    FAILS"), "{text}");
         assert!(lines[1].starts_with("1   ok       0"), "{text}");
-        assert!(lines[1].contains("First <https://feed1.example/rss>"), "{text}");
+        assert!(lines[1].contains("3h20m    First <https://feed1.example/rss>"), "{text}");
+        assert!(lines[2].contains("3    -        https://feed22"), "{text}");
         assert!(lines[2].starts_with("22  failing  1      never"), "{text}");
         assert!(lines[2].contains("2026-12-08 00:02:00") && lines[2].ends_with('…'), "{text}");
         let state_col = lines[0].find("STATE");
         assert_eq!(lines[2].find("failing"), state_col);
+    }
+
+    #[test]
+    fn learned_intervals_read_at_a_glance() {
+        let cases = [(45, "45s"), (720, "12m"), (3600, "1h"), (12_000, "3h20m"), (86_400, "1d"), (-5, "0s")];
+        for (secs, text) in cases {
+            assert_eq!(every(secs), text, "{secs}");
+        }
     }
 }

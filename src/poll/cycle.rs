@@ -111,12 +111,19 @@ impl Poller {
     async fn poll_one(&self, due: DueFeed) -> Result<PollReport, StoreError> {
         let now = Utc::now();
         let configured = self.feeds.get(&due.config_url);
-        let timing = FeedTiming {
-            interval: schedule::interval(configured.and_then(|f| f.interval_secs), &self.cfg),
+        let own_interval = configured.and_then(|f| f.interval_secs);
+        let adapts = self.cfg.adaptive && own_interval.is_none();
+        let bounds = Bounds::from_config(&self.cfg);
+        let learned = due
+            .learned_interval_secs
+            .filter(|_| adapts)
+            .and_then(|s| u64::try_from(s).ok())
+            .map(std::time::Duration::from_secs);
+        let mut timing = FeedTiming {
+            interval: learned.unwrap_or_else(|| schedule::interval(own_interval, &self.cfg)),
             consecutive_failures: 0,
             jitter_seed: schedule::jitter_seed(&due.url),
         };
-        let bounds = Bounds::from_config(&self.cfg);
         let url = match Url::parse(&due.url) {
             Ok(u) => u,
             Err(e) => {
@@ -166,14 +173,25 @@ impl Poller {
         self.confirm_redirect(&due, resp.permanent_redirect.as_ref()).await?;
         let mut result = hints(schedule::Outcome::Fetched);
         result.ttl = parsed.ttl;
-        let next = schedule::next_check_at(&result, &timing, bounds, now);
         let entries = new_entries(&parsed, allow_file);
+        // This document's dates replace what earlier ones taught; without evidence the feed goes
+        // back to its configured interval.
+        let learned = adapts
+            .then(|| {
+                let prior = schedule::interval(None, &self.cfg);
+                schedule::observed_interval(entries.iter().filter_map(|e| e.published_at), prior, now)
+            })
+            .flatten()
+            .map(|d| bounds.clamp(d));
+        timing.interval = learned.unwrap_or_else(|| schedule::interval(own_interval, &self.cfg));
+        let next = schedule::next_check_at(&result, &timing, bounds, now);
         let success = PollSuccess {
             polled_at: now,
             title: parsed.title.as_deref().map(|t| text_safe(t).into_owned()),
             etag: resp.etag.clone(),
             last_modified: resp.last_modified.clone(),
             next_check_at: next,
+            learned_interval_secs: learned.map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
         };
         let mut stored = self.store.record_poll_success(due.feed_id, &entries, &success).await;
         if stored.as_ref().is_err_and(StoreError::is_conflict) {
@@ -204,7 +222,12 @@ impl Poller {
         };
         metrics::counter!(telemetry::FEEDS_POLLED, "outcome" => "ok").increment(1);
         metrics::counter!(telemetry::ENTRIES_NEW).increment(new_articles);
-        tracing::info!(entries = entries.len(), new_articles, "polled");
+        tracing::info!(
+            entries = entries.len(),
+            new_articles,
+            interval_secs = timing.interval.as_secs(),
+            "polled"
+        );
         Ok(PollReport::Fetched { feed_id: due.feed_id, entries: entries.len(), new_articles })
     }
 

@@ -62,7 +62,7 @@ impl Bounds {
         }
     }
 
-    fn clamp(self, d: Duration) -> Duration {
+    pub fn clamp(self, d: Duration) -> Duration {
         // `max(min)` first so that an inverted configuration cannot panic (`Ord::clamp` would).
         d.max(self.min).min(self.max.max(self.min))
     }
@@ -71,6 +71,45 @@ impl Bounds {
 /// The configured interval of a feed: its own `interval_secs`, else the default.
 pub fn interval(feed_interval_secs: Option<u64>, cfg: &crate::config::PollConfig) -> Duration {
     Duration::from_secs(feed_interval_secs.unwrap_or(cfg.default_interval_secs.get()))
+}
+
+/// Entries older than this say nothing about how often a feed publishes now.
+const RATE_WINDOW: Duration = Duration::from_secs(7 * 86_400);
+
+/// The interval a feed's own publishing rate asks for, from the dates of the entries in its latest
+/// document; `None` when the document has fewer than two distinct dates (no evidence: the caller keeps
+/// `prior`). Kept within [`Bounds`] by [`next_check_at`] like any other interval.
+///
+/// The rule, one poll per expected new entry (Miniflux's entry-frequency scheduler, with a prior so that
+/// a thin document cannot swing it):
+/// - the document covers `span`: the last [`RATE_WINDOW`] when its oldest entry is older than that,
+///   else the time since its oldest entry (a feed listing only its latest 10 items);
+/// - it shows `n` entries in that span (dates equal to the minute count once: feeds that stamp every
+///   item with the build time publish one event, not twenty);
+/// - `prior` (the default interval) counts as one more observed gap, so the estimate is
+///   `(span + prior) / (n + 1)`: the default with no data, the observed mean gap with much. A feed gone
+///   quiet lengthens by itself, because `span` grows with the time since its entries.
+pub fn observed_interval(
+    dates: impl IntoIterator<Item = DateTime<Utc>>,
+    prior: Duration,
+    now: DateTime<Utc>,
+) -> Option<Duration> {
+    // A date up to a day ahead is accepted upstream (time zones); for a rate it is "now".
+    let minutes: std::collections::BTreeSet<i64> =
+        dates.into_iter().map(|d| d.min(now).timestamp().div_euclid(60)).collect();
+    if minutes.len() < 2 {
+        return None;
+    }
+    let oldest = *minutes.first()?;
+    let window_start = (now - chrono::Duration::from_std(RATE_WINDOW).ok()?).timestamp().div_euclid(60);
+    let (span_minutes, n) = if oldest < window_start {
+        (now.timestamp().div_euclid(60) - window_start, minutes.range(window_start..).count())
+    } else {
+        (now.timestamp().div_euclid(60) - oldest, minutes.len())
+    };
+    let span = Duration::from_secs(u64::try_from(span_minutes.max(0)).unwrap_or(0).saturating_mul(60));
+    let observations = u32::try_from(n).unwrap_or(u32::MAX).saturating_add(1);
+    Some(span.saturating_add(prior) / observations)
 }
 
 /// A jitter seed derived from a feed's URL, for callers without a numeric feed id. xxh3 is a specified
@@ -279,6 +318,41 @@ mod tests {
         let spread =
             delays.iter().cloned().fold(f64::MIN, f64::max) - delays.iter().cloned().fold(f64::MAX, f64::min);
         assert!(spread > 150.0, "jitter should use most of ±90 s, spread {spread}");
+    }
+
+    fn minutes_ago(m: &[i64]) -> Vec<DateTime<Utc>> {
+        m.iter().map(|m| now() - chrono::Duration::minutes(*m)).collect()
+    }
+
+    #[test]
+    fn observed_interval_follows_the_publishing_rate() {
+        let prior = Duration::from_secs(900);
+        let secs = |d: Option<Duration>| d.map(|d| d.as_secs());
+        // Ten items, one every 10 minutes, the oldest 100 minutes ago: (6000 + 900) / 11 s.
+        let busy = minutes_ago(&(1..=10).map(|i| i * 10).collect::<Vec<_>>());
+        assert_eq!(secs(observed_interval(busy, prior, now())), Some((6000 + 900) / 11));
+        // Three items a day for a month: the document covers the week, 21 of them count.
+        let daily = minutes_ago(&(0..90).map(|i| i * 480 + 30).collect::<Vec<_>>());
+        assert_eq!(secs(observed_interval(daily, prior, now())), Some((7 * 86_400 + 900) / 22));
+        // Nothing in the last week: the whole week and the prior over one gap (then capped by max_interval).
+        let quiet = minutes_ago(&[8 * 1440, 9 * 1440, 10 * 1440]);
+        assert_eq!(secs(observed_interval(quiet, prior, now())), Some(7 * 86_400 + 900));
+        // A feed going quiet: the same ten items an hour later ask for a longer interval.
+        let later = minutes_ago(&(1..=10).map(|i| i * 10 + 60).collect::<Vec<_>>());
+        assert!(secs(observed_interval(later, prior, now())) > Some((6000 + 900) / 11));
+    }
+
+    #[test]
+    fn observed_interval_needs_evidence() {
+        let prior = Duration::from_secs(900);
+        assert_eq!(observed_interval(Vec::new(), prior, now()), None);
+        assert_eq!(observed_interval(minutes_ago(&[5]), prior, now()), None);
+        // Twenty items stamped with the same build time are one date, not a burst.
+        let stamped = vec![now() - chrono::Duration::seconds(30); 20];
+        assert_eq!(observed_interval(stamped, prior, now()), None);
+        // Dates a little ahead (time zones) count as now, they do not shrink the span below zero.
+        let ahead = vec![now() + chrono::Duration::hours(3), now() - chrono::Duration::minutes(30)];
+        assert_eq!(observed_interval(ahead, prior, now()).map(|d| d.as_secs()), Some((1800 + 900) / 3));
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct DueFeed {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub consecutive_failures: i32,
+    /// The interval learned from the feed's publishing rate, when there is one (docs/sql.md).
+    pub learned_interval_secs: Option<i32>,
 }
 
 /// An entry seen in a feed, ready to become a pending article.
@@ -48,6 +50,8 @@ pub struct PollSuccess {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub next_check_at: DateTime<Utc>,
+    /// The interval learned from this document's dates (seconds); `None` forgets an earlier one.
+    pub learned_interval_secs: Option<i32>,
 }
 
 /// One row of the `feed_status` view (docs/sql.md).
@@ -66,6 +70,7 @@ pub struct FeedStatus {
     pub consecutive_failures: i32,
     pub next_check_at: DateTime<Utc>,
     pub articles_last_24h: i64,
+    pub learned_interval_secs: Option<i32>,
 }
 
 impl Store {
@@ -126,7 +131,7 @@ impl Store {
                    FOR UPDATE SKIP LOCKED) due
              WHERE f.feed_id = due.feed_id
              RETURNING f.feed_id, f.url AS config_url, COALESCE(f.fetch_url, f.url) AS url, f.etag,
-                       f.last_modified, f.consecutive_failures",
+                       f.last_modified, f.consecutive_failures, f.learned_interval_secs",
         )
         .bind(due_before)
         .bind(lease_until)
@@ -205,7 +210,7 @@ impl Store {
             sqlx::query(
                 "UPDATE feeds SET title = COALESCE($2, title), etag = $3, last_modified = $4, next_check_at = $5,
                         lease_until = NULL, last_checked_at = now(), last_success_at = $6, consecutive_failures = 0, last_error = NULL,
-                        last_outcome = 'ok'
+                        last_outcome = 'ok', learned_interval_secs = $7
                  WHERE feed_id = $1",
             )
             .bind(feed_id)
@@ -214,6 +219,7 @@ impl Store {
             .bind(&outcome.last_modified)
             .bind(outcome.next_check_at)
             .bind(outcome.polled_at)
+            .bind(outcome.learned_interval_secs)
             .execute(&mut *tx)
             .await?;
         }
@@ -310,7 +316,7 @@ impl Store {
     pub async fn feed_statuses(&self) -> Result<Vec<FeedStatus>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT feed_id, url, fetch_url, name, title, state, last_checked_at, last_success_at, last_error,
-                    consecutive_failures, next_check_at, articles_last_24h
+                    consecutive_failures, next_check_at, articles_last_24h, learned_interval_secs
              FROM feed_status ORDER BY feed_id",
         )
         .fetch_all(&self.pool)

@@ -17,8 +17,9 @@ const FEED: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Go
 type Hits = Arc<Mutex<HashMap<String, u32>>>;
 
 /// Answers by path: `/limited` 429 + Retry-After 120, `/unavailable` 503 + Retry-After 120, `/down`
-/// 503 alone, `/moved` 301 → `/broken` (an HTML page), `/moved-ok` 308 → `/good` (a feed).
-async fn answer(hits: Hits, uri: Uri) -> Response {
+/// 503 alone, `/moved` 301 → `/broken` (an HTML page), `/moved-ok` 308 → `/good` (a feed); `/busy`,
+/// `/fixed` and `/tagged` (with an ETag, then 304) publish every 10 minutes, `/quiet` not for 10 days.
+async fn answer(hits: Hits, uri: Uri, request: HeaderMap) -> Response {
     let path = uri.path().to_owned();
     *hits.lock().expect("lock").entry(path.clone()).or_default() += 1;
     let retry = |status| (status, [(header::RETRY_AFTER, "120")], "slow down").into_response();
@@ -35,8 +36,34 @@ async fn answer(hits: Hits, uri: Uri) -> Response {
             (StatusCode::OK, h, "<html><body><p>We moved! Nothing to see.</p></body></html>").into_response()
         }
         "/good" => ([(header::CONTENT_TYPE, "application/rss+xml")], FEED).into_response(),
+        "/tagged" if request.get(header::IF_NONE_MATCH).is_some_and(|v| v == "\"v1\"") => {
+            StatusCode::NOT_MODIFIED.into_response()
+        }
+        "/tagged" => {
+            let mut r = rss_dated(&(1..=10).map(|i| i * 10).collect::<Vec<_>>());
+            r.headers_mut().insert(header::ETAG, "\"v1\"".parse().expect("header"));
+            r
+        }
+        "/busy" | "/fixed" => rss_dated(&(1..=10).map(|i| i * 10).collect::<Vec<_>>()),
+        "/quiet" => rss_dated(&[10 * 1440, 11 * 1440, 12 * 1440]),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// A feed whose items (no links: nothing to scrape) were published the given minutes before now.
+fn rss_dated(minutes_ago: &[i64]) -> Response {
+    let now = chrono::Utc::now();
+    let items: String = minutes_ago
+        .iter()
+        .map(|m| {
+            let date = (now - chrono::Duration::minutes(*m)).to_rfc2822();
+            format!("<item><guid isPermaLink=\"false\">item-{m}</guid><title>Item {m}</title><pubDate>{date}</pubDate><description>Body {m}.</description></item>")
+        })
+        .collect();
+    let body = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Dated</title><link>https://dated.example/</link><description>d</description>{items}</channel></rss>"
+    );
+    ([(header::CONTENT_TYPE, "application/rss+xml")], body).into_response()
 }
 
 /// A server on `host`, a loopback address (two of them are two hosts to the fetcher's per-host
@@ -46,7 +73,8 @@ async fn server(host: &str) -> (String, Hits) {
     let port = listener.local_addr().expect("addr").port();
     let hits = Hits::default();
     let shared = hits.clone();
-    let app = Router::new().fallback(move |uri: Uri| answer(shared.clone(), uri));
+    let app =
+        Router::new().fallback(move |uri: Uri, headers: HeaderMap| answer(shared.clone(), uri, headers));
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -111,6 +139,62 @@ async fn rate_limits_cool_down_as_asked_and_are_not_failures() {
         assert!((100.0..=135.0).contains(&st.seconds_to_next_check), "{st:?}");
         assert_eq!(st.last_error, None, "{st:?}");
     }
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_poll_interval_follows_each_feeds_publishing_rate() {
+    let (base, _) = server("127.0.0.1").await;
+    let db = TestDb::new().await;
+    let mut text =
+        settings_text(&[format!("{base}/busy"), format!("{base}/quiet"), format!("{base}/tagged")]);
+    text.push_str(&format!("[[feeds]]\nurl = \"{base}/fixed\"\ninterval_secs = 1800\n"));
+    let cfg = Settings::parse(&text, std::path::Path::new("tests/feed_health.toml")).expect("valid");
+    let app = App::with_store(cfg, db.store.clone()).await.expect("app");
+    app.run_once().await.expect("cycle");
+    // The second poll of `/tagged` is a 304: what the document taught stays.
+    let second = app.run_once().await.expect("cycle");
+    assert_eq!(second.feeds_not_modified, 1, "{second:?}");
+    let learned: HashMap<String, Option<i32>> =
+        sqlx::query_as::<_, (String, Option<i32>)>("SELECT url, learned_interval_secs FROM feed_status")
+            .fetch_all(&db.pool)
+            .await
+            .expect("feed_status")
+            .into_iter()
+            .map(|(url, secs)| (url.rsplit('/').next().unwrap_or_default().to_owned(), secs))
+            .collect();
+    let s = statuses(&db).await;
+    // Ten items 10 minutes apart over 100 minutes, the 900 s default as one more gap: (6000 + 900) / 11
+    // = 627 s (dates are read to the minute).
+    let busy = learned["busy"].expect("learned");
+    assert!((570..=690).contains(&busy), "{busy}");
+    for name in ["busy", "tagged"] {
+        // Polls a minute apart may read the dates a minute apart: (6060 + 900) / 11.
+        let secs = learned[name].expect("learned");
+        assert!(secs.abs_diff(busy) <= 6, "{name}: {secs} vs {busy}");
+        let next = s[name].seconds_to_next_check;
+        assert!((f64::from(busy) * 0.85..=f64::from(busy) * 1.15).contains(&next), "{name}: {next}");
+    }
+    // Nothing in the last week: the longest wait, 86,400 s.
+    assert_eq!(learned["quiet"], Some(86_400));
+    assert!(s["quiet"].seconds_to_next_check > 86_400.0 * 0.85, "{:?}", s["quiet"]);
+    // A feed with its own interval keeps it, whatever it publishes.
+    assert_eq!(learned["fixed"], None);
+    let next = s["fixed"].seconds_to_next_check;
+    assert!((1800.0 * 0.85..=1800.0 * 1.15).contains(&next), "{next}");
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn adaptive_polling_can_be_turned_off() {
+    let (base, _) = server("127.0.0.1").await;
+    let db = TestDb::new().await;
+    let text = settings_text(&[format!("{base}/busy")]).replace("[http]", "[poll]\nadaptive = false\n[http]");
+    let cfg = Settings::parse(&text, std::path::Path::new("tests/feed_health.toml")).expect("valid");
+    let app = App::with_store(cfg, db.store.clone()).await.expect("app");
+    app.run_once().await.expect("cycle");
+    let st = &statuses(&db).await["busy"];
+    assert!((900.0 * 0.85..=900.0 * 1.15).contains(&st.seconds_to_next_check), "{st:?}");
     db.cleanup().await;
 }
 
