@@ -12,6 +12,7 @@ use crate::lease::{Leases, Work};
 use crate::poll::cycle::{PollReport, Poller};
 use crate::scrape::{ScrapeReport, Scraper};
 use crate::store::articles::Extracted;
+use crate::store::feeds::FeedRow;
 use crate::store::{Store, StoreError};
 use crate::{engine, http, telemetry};
 use chrono::Utc;
@@ -329,8 +330,17 @@ impl App {
     }
 }
 
-fn feed_rows(settings: &Settings) -> Vec<(String, Option<String>)> {
-    settings.feeds.iter().map(|f| (f.url.to_string(), f.name.clone())).collect()
+fn feed_rows(settings: &Settings) -> Vec<FeedRow> {
+    settings
+        .feeds
+        .iter()
+        .map(|f| FeedRow {
+            identity: f.identity.clone(),
+            // A path feed is read where its file is now; a URL feed keeps any redirect it adopted.
+            location: (f.identity != f.url.as_str()).then(|| f.url.to_string()),
+            name: f.name.clone(),
+        })
+        .collect()
 }
 
 /// What a reloaded configuration changes, for the log.

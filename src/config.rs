@@ -398,7 +398,12 @@ pub struct FeedConfig {
 /// A feed after loading: its URL is absolute and its extraction rules are parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Feed {
+    /// Where the feed is read: its URL, or the `file://` URL of its `path`.
     pub url: Url,
+    /// What the database knows the feed by (`feeds.url`): its URL, or `path:` and the `path` as
+    /// written, so a checkout moved elsewhere (or a container mounting it elsewhere) keeps its feeds,
+    /// their entries and their history.
+    pub identity: String,
     pub name: Option<String>,
     pub interval_secs: Option<u64>,
     pub body_selector: Option<String>,
@@ -483,16 +488,17 @@ impl Settings {
                     } else if url.scheme() == "file" {
                         check.existing_file(&url, span.clone(), &key("url"), errors);
                     }
-                    Some((url, span))
+                    Some((url.to_string(), url, span))
                 }
                 (None, Some(p)) => {
                     let span = p.span();
+                    let identity = path_identity(p.get_ref());
                     let joined = base_dir.join(p.get_ref());
                     let absolute = std::path::absolute(&joined).unwrap_or(joined);
                     match Url::from_file_path(&absolute) {
                         Ok(url) => {
                             check.existing_file(&url, span.clone(), &key("path"), errors);
-                            Some((url, span))
+                            Some((identity, url, span))
                         }
                         Err(()) => {
                             errors.push(check.at(span, &key("path"), "not a usable file path".into()));
@@ -528,7 +534,7 @@ impl Settings {
                     errors.push(check.at(selector.span(), &selector_key, message));
                 }
             }
-            let Some((url, span)) = located else { continue };
+            let Some((identity, url, span)) = located else { continue };
             // Two spellings of one feed (tracking parameters, case, default port) are one feed.
             let canonical = crate::fetch::canonicalize(&url);
             if let Some(first) = seen.insert(canonical, index) {
@@ -540,6 +546,7 @@ impl Settings {
             }
             feeds.push(Feed {
                 url,
+                identity,
                 name: feed.name,
                 interval_secs: feed.interval_secs.map(NonZeroU64::get),
                 body_selector: feed.body_selector.map(Spanned::into_inner),
@@ -567,6 +574,17 @@ impl Settings {
             source: path.to_path_buf(),
         }
     }
+}
+
+/// `path:` and a feed's `path` as written (leading `./` dropped): the same wherever the
+/// configuration directory is.
+fn path_identity(path: &Path) -> String {
+    let written = path.to_string_lossy();
+    let mut rest = written.as_ref();
+    while let Some(r) = rest.strip_prefix("./") {
+        rest = r;
+    }
+    format!("path:{rest}")
 }
 
 #[cfg(test)]

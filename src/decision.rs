@@ -113,6 +113,9 @@ pub struct StoryRow {
     /// The earliest member that is not a reprint and has a title (ties: lowest id).
     pub representative: Option<i64>,
     pub merged_into: Option<i64>,
+    /// The story's most distinctive terms, heaviest first; `None` leaves the stored ones (a story
+    /// merged away keeps what it had).
+    pub top_terms: Option<Vec<String>>,
 }
 
 /// Story `from` was merged into `into` (its members move).

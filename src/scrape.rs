@@ -60,7 +60,7 @@ pub struct Scraper {
 const MAX_TITLE_HOSTS: usize = 10_000;
 
 impl Scraper {
-    /// `feed_ids` maps configured feed URLs to their database ids, to find each feed's CSS rules.
+    /// `feed_ids` maps feed identities (`feeds.url`) to their database ids, to find each feed's CSS rules.
     pub fn new(
         fetcher: Fetcher,
         store: Store,
@@ -301,9 +301,9 @@ impl Scraper {
     }
 }
 
-/// Per-feed extraction rules by feed id; `feed_ids` maps configured feed URLs to database ids.
+/// Per-feed extraction rules by feed id; `feed_ids` maps feed identities (`feeds.url`) to database ids.
 pub fn rules_by_feed(feeds: &[Feed], feed_ids: &[(String, i64)]) -> HashMap<i64, SiteRules> {
-    let by_url: HashMap<&str, &Feed> = feeds.iter().map(|f| (f.url.as_str(), f)).collect();
+    let by_url: HashMap<&str, &Feed> = feeds.iter().map(|f| (f.identity.as_str(), f)).collect();
     feed_ids
         .iter()
         .filter_map(|(url, id)| {

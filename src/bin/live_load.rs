@@ -202,7 +202,7 @@ async fn main() -> Result<()> {
     let config = std::env::temp_dir().join(format!("newsdedup-load-{}.toml", std::process::id()));
     let mut text = String::from(
         "[fetch]\nallow_private_networks = true\nper_host_delay_ms = 0\nper_host_concurrency = 16\n\
-         respect_robots_txt = false\n[poll]\nmin_interval_secs = 1\ndefault_interval_secs = 1\nconcurrency = 16\n\
+         respect_robots_txt = false\n[poll]\nadaptive = false\nmin_interval_secs = 1\ndefault_interval_secs = 1\nconcurrency = 16\n\
          [scrape]\nworkers = 8\n[http]\nlisten = \"\"\n",
     );
     for k in 0..args.feeds {

@@ -52,6 +52,8 @@ use vocab::Vocab;
 
 /// LSH candidates verified per article, most shared bands first.
 const REPRINT_CANDIDATES: usize = 50;
+/// Terms shown per story (`story_clusters.top_terms`): enough to tell stories apart in a list.
+const TOP_TERMS: usize = 8;
 
 /// An article handed to the engine.
 #[derive(Debug, Clone, Copy)]
@@ -368,7 +370,7 @@ impl Engine {
         let mut rows = pending.gone;
         for id in pending.touched {
             if let Some(story) = self.s.stories.get(&id) {
-                rows.insert(id, story_row(id, story, None));
+                rows.insert(id, story_row(id, story, None, Some(self.top_terms(story))));
             }
         }
         Changes {
@@ -430,7 +432,8 @@ impl Engine {
             if let Some(story) = self.s.stories.remove(&id) {
                 unindex_story(&mut self.s.postings, id, &story.keys);
                 if self.pending.touched.remove(&id) {
-                    self.pending.gone.insert(id, story_row(id, &story, None));
+                    let terms = self.top_terms(&story);
+                    self.pending.gone.insert(id, story_row(id, &story, None, Some(terms)));
                 }
             }
         }
@@ -565,6 +568,19 @@ impl Engine {
         let mut ids: Vec<u32> = tf.iter().filter_map(|(t, _)| self.s.terms.get(t)).collect();
         ids.sort_unstable();
         ids
+    }
+
+    /// The terms that most distinguish a story for a reader: its centroid's heaviest terms once
+    /// weighed by their current IDF, as the engine compares them (stemmed). Ties: by term.
+    fn top_terms(&self, story: &Story) -> Vec<String> {
+        let idf = self.idf_for(&[]);
+        let mut weighted: Vec<(f64, &str)> = story
+            .centroid
+            .iter()
+            .map(|(id, w)| (f64::from(*w) * idf.of(*id), self.s.terms.name(*id)))
+            .collect();
+        weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        weighted.into_iter().take(TOP_TERMS).map(|(_, t)| t.to_owned()).collect()
     }
 
     fn idf_for<'a>(&'a self, own: &'a [u32]) -> Idf<'a> {
@@ -974,7 +990,7 @@ impl Engine {
             if let Some(empty) = self.s.stories.remove(&old) {
                 self.s.story_queue.remove(&(empty.last_event, old));
                 self.pending.touched.remove(&old);
-                self.pending.gone.insert(old, story_row(old, &empty, Some(story_id)));
+                self.pending.gone.insert(old, story_row(old, &empty, Some(story_id), None));
                 self.pending.merges.push(MergeRow {
                     from: old,
                     into: story_id,
@@ -1050,7 +1066,7 @@ impl Engine {
         }
         into.members.extend(o.members.iter().copied());
         self.pending.touched.remove(&other);
-        self.pending.gone.insert(other, story_row(other, &o, Some(story_id)));
+        self.pending.gone.insert(other, story_row(other, &o, Some(story_id), None));
         self.pending.merges.push(MergeRow { from: other, into: story_id, article_id, reason });
     }
 
@@ -1196,8 +1212,8 @@ fn micros_to_time(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
 
-/// A story's aggregates as consumers read them.
-fn story_row(id: i64, s: &Story, merged_into: Option<i64>) -> StoryRow {
+/// A story's aggregates as consumers read them; `top_terms` `None` leaves the stored ones.
+fn story_row(id: i64, s: &Story, merged_into: Option<i64>, top_terms: Option<Vec<String>>) -> StoryRow {
     let live = merged_into.is_none();
     let mut sources: Vec<u32> = s.members.iter().filter_map(|m| m.source).collect();
     sources.sort_unstable();
@@ -1218,5 +1234,6 @@ fn story_row(id: i64, s: &Story, merged_into: Option<i64>) -> StoryRow {
         last_event_at: micros_to_time(s.last_event),
         representative,
         merged_into,
+        top_terms,
     }
 }

@@ -47,6 +47,16 @@ fn feed_path_becomes_file_url_relative_to_config() {
     let url = &s.feeds[0].url;
     assert_eq!(url.scheme(), "file");
     assert!(url.path().ends_with("/demo/feed.xml"), "{url}");
+    // Known by the path as written, not by where the checkout is.
+    assert_eq!(s.feeds[0].identity, "path:../demo/feed.xml");
+    let url_feed = parse("[[feeds]]\nurl = \"https://a.example/rss\"\n").expect("url feed");
+    assert_eq!(url_feed.feeds[0].identity, "https://a.example/rss");
+}
+
+#[test]
+fn path_identity_ignores_spelling_only() {
+    assert_eq!(super::path_identity(Path::new("./././demo/feed.xml")), "path:demo/feed.xml");
+    assert_eq!(super::path_identity(Path::new("/srv/feeds/a.xml")), "path:/srv/feeds/a.xml");
 }
 
 #[test]

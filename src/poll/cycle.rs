@@ -44,7 +44,7 @@ pub struct Poller {
     store: Store,
     fetcher: Fetcher,
     cfg: PollConfig,
-    /// Configured feeds by URL, for per-feed intervals.
+    /// Configured feeds by identity, for per-feed intervals.
     feeds: std::sync::Arc<HashMap<String, Feed>>,
     /// Claimed feeds stay leased (renewed by the heartbeat) until their poll is recorded.
     leases: Leases,
@@ -52,7 +52,7 @@ pub struct Poller {
 
 impl Poller {
     pub fn new(store: Store, fetcher: Fetcher, cfg: PollConfig, feeds: &[Feed], leases: Leases) -> Poller {
-        let feeds = feeds.iter().map(|f| (f.url.to_string(), f.clone())).collect();
+        let feeds = feeds.iter().map(|f| (f.identity.clone(), f.clone())).collect();
         Poller { store, fetcher, cfg, feeds: std::sync::Arc::new(feeds), leases }
     }
 

@@ -36,6 +36,8 @@ pub struct StorySummary {
     pub last_published_at: DateTime<Utc>,
     /// Distinct outlets, alphabetical.
     pub publishers: Vec<String>,
+    /// Its most distinctive terms, stemmed (`story_clusters.top_terms`).
+    pub top_terms: Vec<String>,
     /// Every member's `event_at`, ascending (the arrival timeline).
     pub arrivals: Vec<DateTime<Utc>>,
 }
@@ -80,6 +82,19 @@ pub enum StoryLookup {
 /// handful; the bound only keeps a corrupt cycle from looping).
 const MAX_MERGE_DEPTH: i32 = 1000;
 
+/// A [`StorySummary`] per row of `story_clusters c`; callers add the filter with `concat!`, so the
+/// query stays a static string (sqlx refuses strings built at run time).
+macro_rules! summary_select {
+    () => {
+        "SELECT c.story_id, c.title, c.article_count, c.source_count, c.reprint_count, c.first_seen_at,
+            c.last_updated_at, c.first_published_at, c.last_published_at, c.sources AS publishers,
+            c.top_terms,
+            ARRAY(SELECT a.event_at FROM story_articles a
+                  WHERE a.story_id = c.story_id ORDER BY a.event_at) AS arrivals
+     FROM story_clusters c"
+    };
+}
+
 /// `%`, `_` and `\` match themselves in an ILIKE pattern only when escaped.
 fn like_pattern(word: &str) -> String {
     let mut p = String::with_capacity(word.len() + 2);
@@ -98,22 +113,16 @@ impl Store {
     /// Live stories matching `filter`, most recent activity (`last_updated_at`) first.
     pub async fn browse_stories(&self, filter: &StoryFilter) -> Result<Vec<StorySummary>, StoreError> {
         let patterns: Vec<String> = filter.words.iter().map(|w| like_pattern(w)).collect();
-        Ok(sqlx::query_as(
-            "SELECT c.story_id, c.title, c.article_count, c.source_count, c.reprint_count, c.first_seen_at,
-                    c.last_updated_at, c.first_published_at, c.last_published_at,
-                    ARRAY(SELECT DISTINCT a.source FROM story_articles a
-                          WHERE a.story_id = c.story_id AND a.source IS NOT NULL ORDER BY a.source) AS publishers,
-                    ARRAY(SELECT a.event_at FROM story_articles a
-                          WHERE a.story_id = c.story_id ORDER BY a.event_at) AS arrivals
-             FROM story_clusters c
-             WHERE c.title ILIKE ALL($1::text[])
+        Ok(sqlx::query_as(concat!(
+            summary_select!(),
+            " WHERE c.title ILIKE ALL($1::text[])
                AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM story_articles a
                                                  WHERE a.story_id = c.story_id AND a.source = $2))
                AND ($3::timestamptz IS NULL OR c.last_published_at >= $3)
                AND ($4::timestamptz IS NULL OR c.first_published_at < $4)
              ORDER BY c.last_updated_at DESC, c.story_id DESC
-             OFFSET $5 LIMIT $6",
-        )
+             OFFSET $5 LIMIT $6"
+        ))
         .bind(&patterns)
         .bind(&filter.publisher)
         .bind(filter.since)
@@ -162,18 +171,10 @@ impl Store {
 
     /// A live story's row, as the list shows it.
     pub async fn story_summary(&self, story_id: i64) -> Result<Option<StorySummary>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT c.story_id, c.title, c.article_count, c.source_count, c.reprint_count, c.first_seen_at,
-                    c.last_updated_at, c.first_published_at, c.last_published_at,
-                    ARRAY(SELECT DISTINCT a.source FROM story_articles a
-                          WHERE a.story_id = c.story_id AND a.source IS NOT NULL ORDER BY a.source) AS publishers,
-                    ARRAY(SELECT a.event_at FROM story_articles a
-                          WHERE a.story_id = c.story_id ORDER BY a.event_at) AS arrivals
-             FROM story_clusters c WHERE c.story_id = $1",
-        )
-        .bind(story_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(concat!(summary_select!(), " WHERE c.story_id = $1"))
+            .bind(story_id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// A story's articles in time order (`event_at`, then id).

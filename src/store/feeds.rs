@@ -25,6 +25,24 @@ pub struct DueFeed {
     pub learned_interval_secs: Option<i32>,
 }
 
+/// A configured feed as [`Store::sync_feeds`] records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedRow {
+    /// What the feed is known by (`feeds.url`): its URL, or `path:` and its configured path.
+    pub identity: String,
+    /// Where to read it when that is not the identity (a path feed's `file://` URL, which moves with
+    /// the checkout); `None` keeps the stored `fetch_url` (a URL feed's adopted redirect, if any).
+    pub location: Option<String>,
+    pub name: Option<String>,
+}
+
+impl FeedRow {
+    /// A feed known by its URL.
+    pub fn url(url: impl Into<String>, name: Option<String>) -> FeedRow {
+        FeedRow { identity: url.into(), location: None, name }
+    }
+}
+
 /// An entry seen in a feed, ready to become a pending article.
 #[derive(Debug, Clone)]
 pub struct NewEntry {
@@ -76,25 +94,24 @@ pub struct FeedStatus {
 impl Store {
     /// Makes the feeds table match the configuration: inserts new feeds, updates names, and marks
     /// feeds no longer configured inactive (their articles stay). Returns `(url, feed_id)` pairs.
-    pub async fn sync_feeds(
-        &self,
-        feeds: &[(String, Option<String>)],
-    ) -> Result<Vec<(String, i64)>, StoreError> {
+    pub async fn sync_feeds(&self, feeds: &[FeedRow]) -> Result<Vec<(String, i64)>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut ids = Vec::with_capacity(feeds.len());
-        for (url, name) in feeds {
+        for feed in feeds {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO feeds (url, name) VALUES ($1, $2)
-                 ON CONFLICT ((md5(url))) DO UPDATE SET name = EXCLUDED.name, active = true
+                "INSERT INTO feeds (url, name, fetch_url) VALUES ($1, $2, $3)
+                 ON CONFLICT ((md5(url))) DO UPDATE SET name = EXCLUDED.name, active = true,
+                     fetch_url = COALESCE(EXCLUDED.fetch_url, feeds.fetch_url)
                  RETURNING feed_id",
             )
-            .bind(url)
-            .bind(name)
+            .bind(&feed.identity)
+            .bind(&feed.name)
+            .bind(&feed.location)
             .fetch_one(&mut *tx)
             .await?;
-            ids.push((url.clone(), id));
+            ids.push((feed.identity.clone(), id));
         }
-        let urls: Vec<&str> = feeds.iter().map(|(u, _)| u.as_str()).collect();
+        let urls: Vec<&str> = feeds.iter().map(|f| f.identity.as_str()).collect();
         sqlx::query("UPDATE feeds SET active = false WHERE active AND NOT (url = ANY($1))")
             .bind(&urls)
             .execute(&mut *tx)

@@ -125,7 +125,7 @@ async fn upsert_stories(conn: &mut PgConnection, rows: &[StoryRow]) -> Result<()
     }
     let mut ids = Vec::with_capacity(rows.len());
     let (mut reps, mut counts, mut sources, mut reprints) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut firsts, mut lasts, mut merged) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut firsts, mut lasts, mut merged, mut terms) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in rows {
         ids.push(r.story_id);
         reps.push(r.representative);
@@ -135,20 +135,26 @@ async fn upsert_stories(conn: &mut PgConnection, rows: &[StoryRow]) -> Result<()
         firsts.push(r.first_event_at);
         lasts.push(r.last_event_at);
         merged.push(r.merged_into);
+        // One space-separated string per story: unnest() would flatten an array of arrays, and
+        // terms never contain spaces. NULL keeps the stored terms.
+        terms.push(r.top_terms.as_ref().map(|t| t.join(" ")));
     }
     sqlx::query(
         "INSERT INTO stories (story_id, representative_article_id, title, article_count, source_count, reprint_count,
-                              first_seen_at, last_updated_at, first_event_at, last_event_at, merged_into)
-         SELECT x.id, x.rep, a.title, x.n, x.sources, x.reprints, now(), now(), x.first, x.last, x.merged
+                              first_seen_at, last_updated_at, first_event_at, last_event_at, merged_into, top_terms)
+         SELECT x.id, x.rep, a.title, x.n, x.sources, x.reprints, now(), now(), x.first, x.last, x.merged,
+                string_to_array(x.terms, ' ')
          FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::int[], $5::int[], $6::timestamptz[],
-                     $7::timestamptz[], $8::bigint[]) AS x(id, rep, n, sources, reprints, first, last, merged)
+                     $7::timestamptz[], $8::bigint[], $9::text[])
+              AS x(id, rep, n, sources, reprints, first, last, merged, terms)
          LEFT JOIN articles a ON a.article_id = x.rep
          ON CONFLICT (story_id) DO UPDATE SET
              representative_article_id = EXCLUDED.representative_article_id, title = EXCLUDED.title,
              article_count = EXCLUDED.article_count, source_count = EXCLUDED.source_count,
              reprint_count = EXCLUDED.reprint_count, last_updated_at = now(),
              first_event_at = EXCLUDED.first_event_at, last_event_at = EXCLUDED.last_event_at,
-             merged_into = EXCLUDED.merged_into",
+             merged_into = EXCLUDED.merged_into,
+             top_terms = COALESCE(EXCLUDED.top_terms, stories.top_terms)",
     )
     .bind(&ids)
     .bind(&reps)
@@ -158,6 +164,7 @@ async fn upsert_stories(conn: &mut PgConnection, rows: &[StoryRow]) -> Result<()
     .bind(&firsts)
     .bind(&lasts)
     .bind(&merged)
+    .bind(&terms)
     .execute(conn)
     .await?;
     Ok(())

@@ -155,6 +155,11 @@ pub fn story_page(story: &StorySummary, articles: &[StoryArticle], lineage: &[Me
                 " · last seen " (when(story.last_updated_at)) " "
                 (timeline::svg(&story.arrivals))
             }
+            @if !story.top_terms.is_empty() {
+                p.meta.terms title="The story's most distinctive terms, as the engine compares them (stemmed)" {
+                    "Terms: " (story.top_terms.join(", "))
+                }
+            }
             div.scroll {
                 table.articles {
                     thead {

@@ -60,14 +60,20 @@ async fn seeds_form_one_story_and_002_reprints_001() {
     let r002 = rows.iter().find(|r| r.0 == "002").expect("002");
     assert_eq!(r002.2.as_deref(), Some("001"), "002 reprints 001");
     assert_eq!(r002.3, "reprint");
-    let (count, sources, reprints): (i32, i32, i32) = sqlx::query_as(
-        "SELECT article_count, source_count, reprint_count FROM story_clusters WHERE story_id = $1",
+    let (count, sources, reprints, terms): (i32, i32, i32, Vec<String>) = sqlx::query_as(
+        "SELECT article_count, source_count, reprint_count, top_terms FROM story_clusters WHERE story_id = $1",
     )
     .bind(seed_story)
     .fetch_one(&db.pool)
     .await
     .expect("story row");
     assert_eq!((count, sources, reprints), (5, 5, 1));
+    // What the story is about, as the engine sees it: the visitor first, his host and the place in
+    // the list (measured: assad, khamenei, syria, iran, syrian, raisi, tehran, bashar).
+    assert!(terms.len() == 8 && terms[0] == "assad", "{terms:?}");
+    for t in ["khamenei", "tehran"] {
+        assert!(terms.iter().any(|x| x == t), "{t} among the terms: {terms:?}");
+    }
     db.cleanup().await;
 }
 

@@ -5,6 +5,7 @@ use crate::server::TestServer;
 use crate::support::TestDb;
 use newsdedup::app::App;
 use newsdedup::config::Settings;
+use newsdedup::store::feeds::FeedRow;
 use sqlx::Row;
 
 fn settings(server: &TestServer, feeds: &[&str]) -> Settings {
@@ -255,7 +256,7 @@ async fn pages_disallowed_by_robots_txt_are_not_fetched_and_use_the_feed_text() 
 async fn two_replicas_recording_one_poll_store_each_entry_once() {
     use newsdedup::store::feeds::{NewEntry, PollSuccess};
     let db = TestDb::new().await;
-    let ids = db.store.sync_feeds(&[("https://example.com/feed.xml".into(), None)]).await.expect("feed");
+    let ids = db.store.sync_feeds(&[FeedRow::url("https://example.com/feed.xml", None)]).await.expect("feed");
     let feed_id = ids[0].1;
     let now = chrono::Utc::now();
     let success = PollSuccess { polled_at: now, next_check_at: now, ..PollSuccess::default() };
@@ -300,7 +301,7 @@ async fn two_replicas_recording_one_poll_store_each_entry_once() {
 async fn a_stale_poll_recorded_late_adds_its_new_entries_but_not_its_old_view() {
     use newsdedup::store::feeds::{NewEntry, PollSuccess};
     let db = TestDb::new().await;
-    let ids = db.store.sync_feeds(&[("https://example.com/feed.xml".into(), None)]).await.expect("feed");
+    let ids = db.store.sync_feeds(&[FeedRow::url("https://example.com/feed.xml", None)]).await.expect("feed");
     let feed_id = ids[0].1;
     let t0 = chrono::Utc::now();
     let entry = |n: i64, hash: i64| NewEntry {
@@ -343,5 +344,54 @@ async fn a_stale_poll_recorded_late_adds_its_new_entries_but_not_its_old_view() 
     let next: chrono::DateTime<chrono::Utc> =
         sqlx::query_scalar("SELECT next_check_at FROM feeds").fetch_one(&db.pool).await.expect("feed");
     assert_eq!(next.timestamp(), (t0 + chrono::Duration::seconds(910)).timestamp());
+    db.cleanup().await;
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The demo moved to another directory (a new checkout, a volume mounted elsewhere) is the same feed:
+/// one feed row, read from its new place, and nothing stored twice.
+#[tokio::test]
+async fn a_path_feed_keeps_its_identity_when_the_checkout_moves() {
+    let db = TestDb::new().await;
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    let config = "[fetch]\nallow_private_networks = true\nper_host_delay_ms = 0\n[http]\nlisten = \"\"\n\
+                  [[feeds]]\npath = \"./demo/feed.xml\"\nname = \"Demo\"\n";
+    let mut runs = Vec::new();
+    for place in ["first", "second"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join(place);
+        copy_dir(&demo, &root.join("demo"));
+        let settings = Settings::parse(config, &root.join("feeds.toml")).expect("valid");
+        assert_eq!(settings.feeds[0].identity, "path:demo/feed.xml");
+        let app = App::with_store(settings, db.store.clone()).await.expect("app");
+        let summary = app.run_once().await.expect("cycle");
+        let (feeds, fetch_url): (i64, Option<String>) =
+            sqlx::query_as("SELECT count(*), max(fetch_url) FROM feed_status")
+                .fetch_one(&db.pool)
+                .await
+                .expect("feeds");
+        assert_eq!(feeds, 1, "one feed wherever the checkout is");
+        let fetch_url = fetch_url.expect("a path feed is read from its file");
+        assert!(
+            fetch_url.starts_with("file://") && fetch_url.contains(&format!("/{place}/demo/feed.xml")),
+            "{fetch_url}"
+        );
+        runs.push((summary.articles_stored, summary.articles_total));
+        dir.close().expect("cleanup");
+    }
+    assert!(runs[0].0 > 5, "the demo is stored: {runs:?}");
+    assert_eq!(runs[1], (0, runs[0].1), "the moved demo adds nothing: {runs:?}");
     db.cleanup().await;
 }

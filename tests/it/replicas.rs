@@ -148,7 +148,7 @@ async fn a_standby_replica_takes_the_engine_over_when_its_process_dies() {
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("service.toml");
-    let extra = "[poll]\nmin_interval_secs = 1\ndefault_interval_secs = 1\n[engine]\ntakeover_secs = 1\n";
+    let extra = "[poll]\nadaptive = false\nmin_interval_secs = 1\ndefault_interval_secs = 1\n[engine]\ntakeover_secs = 1\n";
     std::fs::write(&config, config_text(&server, extra)).expect("config");
 
     let first = Service::start(&db, &config, dir.path().join("first.log"));

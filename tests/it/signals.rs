@@ -12,7 +12,7 @@ fn config_text(server: &TestServer, outlets: &[usize], extra: &str) -> String {
     let mut text = format!(
         "[fetch]\nallow_private_networks = true\nper_host_delay_ms = 0\nper_host_concurrency = 8\ntimeout_secs = 60\n\
          respect_robots_txt = false\n[http]\nlisten = \"\"\n\
-         [poll]\nmin_interval_secs = 1\ndefault_interval_secs = 1\n[engine]\ntakeover_secs = 1\n{extra}"
+         [poll]\nadaptive = false\nmin_interval_secs = 1\ndefault_interval_secs = 1\n[engine]\ntakeover_secs = 1\n{extra}"
     );
     for outlet in outlets {
         text.push_str(&format!("[[feeds]]\nurl = \"{}\"\n", server.url(&feed_path(*outlet))));

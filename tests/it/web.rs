@@ -3,6 +3,7 @@
 
 use crate::support::*;
 use newsdedup::article::Outcome;
+use newsdedup::store::feeds::FeedRow;
 use std::time::{Duration, Instant};
 
 /// The seeds as imported by `tests/it/ingest.rs`, with headlines.
@@ -184,6 +185,7 @@ async fn story_page_lists_articles_in_time_order_with_how_they_joined() {
     assert!(page.contains(&format!("href=\"#a{original}\"")), "002's row links to the original it reprints");
     assert!(page.contains("href=\"https://aljazeera.com/001\""), "article links");
     assert!(page.contains("No other story was merged into this one."));
+    assert!(page.contains(">Terms: assad, "), "the story's top terms are shown");
     assert!(page.contains("1.000"), "similarity of the seed");
 
     let (status, _, _) = get(&base, "/stories/999999").await;
@@ -298,8 +300,8 @@ async fn feeds_page_shows_feed_status() {
     let ids = db
         .store
         .sync_feeds(&[
-            ("https://ok.example/rss".into(), Some("<i>Good</i> feed".into())),
-            ("https://bad.example/rss".into(), None),
+            FeedRow::url("https://ok.example/rss", Some("<i>Good</i> feed".into())),
+            FeedRow::url("https://bad.example/rss", None),
         ])
         .await
         .expect("feeds");
