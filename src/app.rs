@@ -81,7 +81,6 @@ impl std::fmt::Display for OnceSummary {
 pub struct App {
     settings: Settings,
     store: Store,
-    fetcher: Fetcher,
     stages: Stages,
     leases: Leases,
     /// Cancelled when the service starts stopping: the loops stop claiming, work in flight is cut
@@ -94,6 +93,8 @@ pub struct App {
 struct Stages {
     poller: Poller,
     scraper: Scraper,
+    /// The fetcher both use (its host cool-downs feed a gauge).
+    fetcher: Fetcher,
 }
 
 impl Stages {
@@ -113,7 +114,7 @@ impl Stages {
         );
         let scraper =
             Scraper::new(fetcher.clone(), store.clone(), settings.scrape.clone(), &settings.feeds, feed_ids);
-        Stages { poller, scraper }
+        Stages { poller, scraper, fetcher: fetcher.clone() }
     }
 }
 
@@ -132,7 +133,7 @@ impl App {
         let stopping = CancellationToken::new();
         let leases = Leases::new(Duration::from_secs(settings.service.lease_secs.get()), stopping.clone());
         let stages = Stages::build(&settings, &store, &fetcher, &feed_ids, &leases);
-        Ok(App { settings, store, fetcher, stages, leases, stopping })
+        Ok(App { settings, store, stages, leases, stopping })
     }
 
     pub fn store(&self) -> &Store {
@@ -155,7 +156,7 @@ impl App {
     }
 
     async fn once_inner(&self) -> Result<OnceSummary, AppError> {
-        let Stages { poller, scraper } = &self.stages;
+        let Stages { poller, scraper, .. } = &self.stages;
         let mut summary = OnceSummary::default();
         let far_future = Utc::now() + chrono::Duration::days(365 * 100);
         for report in poller.poll_all_once().await? {
@@ -238,7 +239,7 @@ impl App {
         let beat = CancellationToken::new();
         let heartbeat = tokio::spawn(self.leases.clone().heartbeat(self.store.clone(), beat.clone()));
         tracker.spawn(poll_loop(stages.clone(), stopping.clone()));
-        tracker.spawn(gauge_loop(self.store.clone(), self.fetcher.clone(), stopping.clone()));
+        tracker.spawn(gauge_loop(self.store.clone(), stages.clone(), stopping.clone()));
         for worker in 0..self.settings.scrape.workers.get() {
             tracker.spawn(scrape_loop(
                 worker,
@@ -295,7 +296,7 @@ impl App {
                 }
             }
         } else {
-            self.fetcher.clone()
+            self.stages.fetcher.clone()
         };
         let feed_ids = match self.store.sync_feeds(&feed_rows(&new)).await {
             Ok(ids) => ids,
@@ -326,7 +327,6 @@ impl App {
         running.service = self.settings.service.clone();
         running.scrape.workers = self.settings.scrape.workers;
         self.settings = running;
-        self.fetcher = fetcher;
     }
 }
 
@@ -430,8 +430,10 @@ async fn poll_loop(stages: tokio::sync::watch::Receiver<Stages>, stopping: Cance
 /// How often the gauges are refreshed (about a Prometheus scrape interval).
 const GAUGES_EVERY: Duration = Duration::from_secs(10);
 
-async fn gauge_loop(store: Store, fetcher: Fetcher, shutdown: CancellationToken) {
+async fn gauge_loop(store: Store, stages: tokio::sync::watch::Receiver<Stages>, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
+        // The current stages' fetcher: a reload that changed `[fetch]` replaces it.
+        let fetcher = stages.borrow().fetcher.clone();
         if let Err(e) = crate::maintenance::refresh_gauges(&store, &fetcher).await {
             tracing::warn!(error = %e, "refreshing the gauges failed");
         }
