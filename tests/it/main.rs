@@ -13,6 +13,7 @@ mod hostile;
 mod hostile_pages;
 mod ingest;
 mod lifecycle;
+mod outage;
 mod pipeline;
 mod readiness;
 mod reextract;

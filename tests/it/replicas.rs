@@ -92,12 +92,18 @@ pub(crate) struct Service {
 
 impl Service {
     pub fn start(db: &TestDb, config: &std::path::Path, log: std::path::PathBuf) -> Service {
+        Service::start_on(db.url(), config, log)
+    }
+
+    /// The service on the database at `database_url`.
+    pub fn start_on(database_url: &str, config: &std::path::Path, log: std::path::PathBuf) -> Service {
         let file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_newsdedup"))
             .args(["run", "--config"])
             .arg(config)
-            .env("DATABASE_URL", db.url())
-            .env("RUST_LOG", "newsdedup=info")
+            .env("DATABASE_URL", database_url)
+            // NEWSDEDUP_TEST_LOG widens what the service logs when a test needs a closer look.
+            .env("RUST_LOG", std::env::var("NEWSDEDUP_TEST_LOG").unwrap_or_else(|_| "newsdedup=info".into()))
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()
@@ -195,5 +201,59 @@ async fn a_standby_replica_takes_the_engine_over_when_its_process_dies() {
     }
     drop(second);
     drop(first);
+    db.cleanup().await;
+}
+
+/// Two replicas running at once on one database share the work: every page is fetched once, every
+/// article is stored once, and the stories are those one process makes of the same site.
+#[tokio::test]
+async fn two_replicas_at_once_fetch_each_page_once_and_make_the_stories_of_one_process() {
+    let server = TestServer::start().await;
+    let articles = synth::corpus(40, OUTLETS, at("2024-10-01T00:00:00Z"), 61);
+    publish(&server, &articles.iter().collect::<Vec<_>>());
+    // Slow enough pages that both replicas are scraping at the same time.
+    server.delay("/articles/", Duration::from_millis(150));
+
+    // One process, `run --once`: the reference stories.
+    let reference = {
+        let db = TestDb::new().await;
+        let settings =
+            Settings::parse(&config_text(&server, ""), std::path::Path::new("tests/replicas.toml"))
+                .expect("test config is valid");
+        let app = App::with_store(settings, db.store.clone()).await.expect("app builds");
+        app.run_once().await.expect("cycle");
+        let p = synth::partition(&placed(&db).await);
+        db.cleanup().await;
+        p
+    };
+    let before: Vec<u32> =
+        articles.iter().map(|a| server.hits(&format!("/articles/{}.html", a.id)).0).collect();
+
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("service.toml");
+    let extra = "[poll]\nadaptive = false\nmin_interval_secs = 1\ndefault_interval_secs = 1\n[engine]\ntakeover_secs = 1\n";
+    std::fs::write(&config, config_text(&server, extra)).expect("config");
+    let a = Service::start(&db, &config, dir.path().join("a.log"));
+    let b = Service::start(&db, &config, dir.path().join("b.log"));
+    let total = articles.len() as i64;
+    wait_for(
+        "the two replicas to cluster the site",
+        Duration::from_secs(120),
+        async || db.scalar("SELECT count(*) FROM story_members").await == total,
+        &[&a, &b],
+    )
+    .await;
+    // Both did scraping work (neither stood idle), and no page was fetched twice.
+    let scraped = |s: &Service| s.log().matches("stored; ready for the story engine").count();
+    assert!(scraped(&a) > 0 && scraped(&b) > 0, "a {} b {}", scraped(&a), scraped(&b));
+    for (article, earlier) in articles.iter().zip(&before) {
+        let fetched = server.hits(&format!("/articles/{}.html", article.id)).0 - earlier;
+        assert_eq!(fetched, 1, "{} fetched {fetched} times by the replicas", article.id);
+    }
+    assert_eq!(db.scalar("SELECT count(*) FROM articles").await, total, "each article stored once");
+    assert_eq!(synth::partition(&placed(&db).await), reference, "the replicas' stories are one process's");
+    drop(a);
+    drop(b);
     db.cleanup().await;
 }

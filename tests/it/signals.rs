@@ -8,7 +8,7 @@ use crate::synth::{self, Article};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn config_text(server: &TestServer, outlets: &[usize], extra: &str) -> String {
+pub(crate) fn config_text(server: &TestServer, outlets: &[usize], extra: &str) -> String {
     let mut text = format!(
         "[fetch]\nallow_private_networks = true\nper_host_delay_ms = 0\nper_host_concurrency = 8\ntimeout_secs = 60\n\
          respect_robots_txt = false\n[http]\nlisten = \"\"\n\
@@ -20,13 +20,13 @@ fn config_text(server: &TestServer, outlets: &[usize], extra: &str) -> String {
     text
 }
 
-fn signal(service: &Service, name: &str) {
+pub(crate) fn signal(service: &Service, name: &str) {
     let status = Command::new("kill").arg(format!("-{name}")).arg(service.child.id().to_string()).status();
     assert!(status.is_ok_and(|s| s.success()), "kill -{name}");
 }
 
 /// Waits for the process to exit; `None` if it is still running after `limit`.
-async fn exit_within(service: &mut Service, limit: Duration) -> Option<std::process::ExitStatus> {
+pub(crate) async fn exit_within(service: &mut Service, limit: Duration) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if let Some(status) = service.child.try_wait().expect("try_wait") {
@@ -40,13 +40,18 @@ async fn exit_within(service: &mut Service, limit: Duration) -> Option<std::proc
 /// Articles from the feeds of `outlets`, and whether all of those are done (stored, a duplicate or
 /// failed), none left pending or waiting for the engine.
 async fn done_from(db: &TestDb, outlets: &[usize]) -> (i64, bool) {
+    done_in(&db.pool, outlets).await
+}
+
+/// [`done_from`] on any database.
+pub(crate) async fn done_in(pool: &sqlx::PgPool, outlets: &[usize]) -> (i64, bool) {
     let patterns: Vec<String> = outlets.iter().map(|o| format!("%{}", feed_path(*o))).collect();
     let (total, open): (i64, i64) = sqlx::query_as(
         "SELECT count(*), count(*) FILTER (WHERE a.state IN ('pending', 'ready') OR a.recluster_requested)
          FROM articles a JOIN feeds f USING (feed_id) WHERE f.url LIKE ANY($1)",
     )
     .bind(&patterns)
-    .fetch_one(&db.pool)
+    .fetch_one(pool)
     .await
     .expect("count");
     (total, total > 0 && open == 0)
@@ -238,6 +243,18 @@ async fn a_service_killed_repeatedly_while_ingesting_ends_consistent() {
         &[&last],
     )
     .await;
+    assert_consistent(&db.pool, &last.log()).await;
+    let distinct_pages = articles.len() as i64;
+    let stored = db.scalar("SELECT count(*) FROM articles WHERE state IN ('stored', 'duplicate')").await;
+    assert!(stored > 0 && stored <= distinct_pages, "{stored} of {distinct_pages}");
+    drop(last);
+    db.cleanup().await;
+}
+
+/// The harness's invariants, in SQL: every stored article in exactly one story, story counts equal
+/// to their members, no member that is not a stored article, no URL stored twice, no orphan URL
+/// index row, no live lease on finished work.
+pub(crate) async fn assert_consistent(pool: &sqlx::PgPool, log: &str) {
     let checks = [
         (
             "stored articles outside exactly one story",
@@ -264,12 +281,7 @@ async fn a_service_killed_repeatedly_while_ingesting_ends_consistent() {
         ),
     ];
     for (what, sql) in checks {
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&db.pool).await.expect(what);
-        assert_eq!(n, 0, "{what}:\n{}", last.log());
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await.expect(what);
+        assert_eq!(n, 0, "{what}:\n{log}");
     }
-    let distinct_pages = articles.len() as i64;
-    let stored = db.scalar("SELECT count(*) FROM articles WHERE state IN ('stored', 'duplicate')").await;
-    assert!(stored > 0 && stored <= distinct_pages, "{stored} of {distinct_pages}");
-    drop(last);
-    db.cleanup().await;
 }
