@@ -320,6 +320,28 @@ fn a_running_service_exposes_every_metric_family_with_help_and_bounded_labels() 
     for (name, _) in &families {
         assert!(page.contains(&format!("# HELP {name} ")), "{name} has help text");
     }
+    // The shipped Grafana dashboard queries only families this service exposes.
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("docs/grafana-dashboard.json").expect("dashboard"))
+            .expect("the dashboard is JSON");
+    let panels = dashboard["panels"].as_array().expect("the dashboard has panels");
+    let metric = regex::Regex::new(r"newsdedup_[a-z_]+").expect("regex");
+    let mut queried = 0;
+    for target in panels.iter().filter_map(|p| p["targets"].as_array()).flatten() {
+        let expr = target["expr"].as_str().expect("each target has an expr");
+        for m in metric.find_iter(expr) {
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| m.as_str().strip_suffix(suffix))
+                .unwrap_or(m.as_str());
+            assert!(
+                families.iter().any(|(name, _)| *name == family),
+                "the dashboard queries {family}, not exposed"
+            );
+            queried += 1;
+        }
+    }
+    assert!(queried >= 10, "the dashboard queries {queried} series");
     // Bounded label values only.
     let allowed = |label: &str, value: &str| match label {
         "outcome" => {

@@ -19,11 +19,12 @@ const XML_ENTITIES: [&str; 5] = ["amp", "lt", "gt", "quot", "apos"];
 
 /// The always-safe preparation; see the module documentation.
 pub fn prepare(xml: &str) -> Cow<'_, str> {
-    let body = strip_declaration(xml);
-    let referenced = match rewrite_references(body, false) {
-        Cow::Borrowed(_) => Cow::Borrowed(body),
-        Cow::Owned(s) => Cow::Owned(s),
+    let body = strip_declarations(xml);
+    let rewritten = match rewrite_references(&body, false) {
+        Cow::Borrowed(_) => None,
+        Cow::Owned(s) => Some(s),
     };
+    let referenced = rewritten.map_or(body, Cow::Owned);
     let upgraded = match upgrade_atom03(&referenced) {
         Some(upgraded) => Cow::Owned(upgraded),
         None => referenced,
@@ -87,15 +88,42 @@ pub fn repair(xml: &str) -> Option<String> {
     (typed != xml).then_some(typed)
 }
 
-fn strip_declaration(xml: &str) -> &str {
-    let trimmed = xml.trim_start();
-    if trimmed.starts_with("<?xml") && trimmed[5..].starts_with(|c: char| c.is_ascii_whitespace() || c == '?')
-    {
-        if let Some(end) = trimmed.find("?>") {
-            return &trimmed[end + 2..];
+/// Drops every XML declaration outside CDATA, wherever it stands. The text is UTF-8 by
+/// now, so a declared encoding can only mislead; and quick-xml panics when it meets a declaration past
+/// the document's first bytes (after a comment, say: found by the `feed_parse` fuzz target, kept as
+/// `tests/fixtures/fuzz/feed_parse/`).
+fn strip_declarations(xml: &str) -> Cow<'_, str> {
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(at) = xml[i..].find('<').map(|at| i + at) {
+        let rest = &xml[at..];
+        // Only CDATA is skipped: a declaration inside a comment is dropped too, since a tokeniser that
+        // reads the comment's bounds differently (a `<!--` inside a tag, say) would meet it.
+        if let Some(body) = rest.strip_prefix("<![CDATA[") {
+            i = body.find("]]>").map_or(xml.len(), |end| at + "<![CDATA[".len() + end + "]]>".len());
+            continue;
         }
+        let declaration = rest.len() > 5
+            && rest.is_char_boundary(5)
+            && rest[..5].eq_ignore_ascii_case("<?xml")
+            && rest[5..].starts_with(|c: char| c.is_ascii_whitespace() || c == '?');
+        if !declaration {
+            i = at + 1;
+            continue;
+        }
+        let end = rest.find("?>").map_or(xml.len(), |end| at + end + 2);
+        out.get_or_insert_with(|| String::with_capacity(xml.len())).push_str(&xml[copied..at]);
+        copied = end;
+        i = end;
     }
-    xml
+    match out {
+        Some(mut s) => {
+            s.push_str(&xml[copied..]);
+            Cow::Owned(s)
+        }
+        None => Cow::Borrowed(xml),
+    }
 }
 
 /// Regions whose content must not be touched, by opening and closing delimiter.
@@ -245,7 +273,15 @@ mod tests {
     #[test]
     fn declaration_is_dropped() {
         assert_eq!(prepare("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>\n<rss/>"), "\n<rss/>");
-        assert_eq!(prepare("  <?xml version='1.0'?><rss/>"), "<rss/>");
+        assert_eq!(prepare("  <?xml version='1.0'?><rss/>"), "  <rss/>");
+        // Wherever it stands, except inside a comment or CDATA.
+        assert_eq!(
+            prepare("<!-- a --><?xml version='1.0' encoding='iso-8859-7'?><rss/>"),
+            "<!-- a --><rss/>"
+        );
+        assert_eq!(prepare("<!-- <?xml version='1.0'?> --><rss/>"), "<!--  --><rss/>");
+        assert_eq!(prepare("<rss a=<?XML version='1.0'?>/>"), "<rss a=/>");
+        assert_eq!(prepare("<rss><![CDATA[<?xml ?>]]></rss>"), "<rss><![CDATA[<?xml ?>]]></rss>");
         assert_eq!(prepare("<?xml-stylesheet href='a'?><rss/>"), "<?xml-stylesheet href='a'?><rss/>");
     }
 
