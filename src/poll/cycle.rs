@@ -150,8 +150,11 @@ impl Poller {
         };
         let hints = |outcome| PollResult { outcome, ttl: None, max_age: resp.max_age, expires: resp.expires };
         if resp.not_modified {
+            // The document is unchanged: its dates, read again now, say how often the feed publishes.
+            let learned = self.learn(adapts, due.entry_dates.as_deref().unwrap_or_default(), bounds, now);
+            timing.interval = learned.unwrap_or_else(|| schedule::interval(own_interval, &self.cfg));
             let next = schedule::next_check_at(&hints(schedule::Outcome::NotModified), &timing, bounds, now);
-            self.store.record_poll_not_modified(due.feed_id, now, next).await?;
+            self.store.record_poll_not_modified(due.feed_id, now, next, secs(learned)).await?;
             metrics::counter!(telemetry::FEEDS_POLLED, "outcome" => "not_modified").increment(1);
             tracing::debug!("not modified");
             return Ok(PollReport::NotModified { feed_id: due.feed_id });
@@ -176,13 +179,10 @@ impl Poller {
         let entries = new_entries(&parsed, allow_file);
         // This document's dates replace what earlier ones taught; without evidence the feed goes
         // back to its configured interval.
-        let learned = adapts
-            .then(|| {
-                let prior = schedule::interval(None, &self.cfg);
-                schedule::observed_interval(entries.iter().filter_map(|e| e.published_at), prior, now)
-            })
-            .flatten()
-            .map(|d| bounds.clamp(d));
+        let mut dates: Vec<DateTime<Utc>> = entries.iter().filter_map(|e| e.published_at).collect();
+        dates.sort_unstable_by(|a, b| b.cmp(a));
+        dates.truncate(KEPT_DATES);
+        let learned = self.learn(adapts, &dates, bounds, now);
         timing.interval = learned.unwrap_or_else(|| schedule::interval(own_interval, &self.cfg));
         let next = schedule::next_check_at(&result, &timing, bounds, now);
         let success = PollSuccess {
@@ -191,7 +191,8 @@ impl Poller {
             etag: resp.etag.clone(),
             last_modified: resp.last_modified.clone(),
             next_check_at: next,
-            learned_interval_secs: learned.map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
+            learned_interval_secs: secs(learned),
+            entry_dates: dates,
         };
         let mut stored = self.store.record_poll_success(due.feed_id, &entries, &success).await;
         if stored.as_ref().is_err_and(StoreError::is_conflict) {
@@ -229,6 +230,21 @@ impl Poller {
             "polled"
         );
         Ok(PollReport::Fetched { feed_id: due.feed_id, entries: entries.len(), new_articles })
+    }
+
+    /// The interval `dates` ask for (within `bounds`), when this feed adapts and they are evidence.
+    fn learn(
+        &self,
+        adapts: bool,
+        dates: &[DateTime<Utc>],
+        bounds: Bounds,
+        now: DateTime<Utc>,
+    ) -> Option<std::time::Duration> {
+        let prior = schedule::interval(None, &self.cfg);
+        adapts
+            .then(|| schedule::observed_interval(dates.iter().copied(), prior, now))
+            .flatten()
+            .map(|d| bounds.clamp(d))
     }
 
     /// Counts a parseable poll towards adopting the permanent redirect it followed (or resets the
@@ -290,6 +306,13 @@ impl Poller {
         self.store.record_poll_failure(due.feed_id, &error, next).await?;
         Ok(PollReport::Failed { feed_id: due.feed_id, error })
     }
+}
+
+/// Entry dates kept per feed for the next 304 (the newest; a feed lists fewer almost always).
+const KEPT_DATES: usize = 500;
+
+fn secs(d: Option<std::time::Duration>) -> Option<i32> {
+    d.map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX))
 }
 
 /// `Some(Retry-After)` when the error is the publisher (or its host's earlier answer) asking for a

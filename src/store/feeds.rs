@@ -23,6 +23,8 @@ pub struct DueFeed {
     pub consecutive_failures: i32,
     /// The interval learned from the feed's publishing rate, when there is one (docs/sql.md).
     pub learned_interval_secs: Option<i32>,
+    /// The entry dates of its last document, to learn the interval again on a 304.
+    pub entry_dates: Option<Vec<DateTime<Utc>>>,
 }
 
 /// A configured feed as [`Store::sync_feeds`] records it.
@@ -70,6 +72,8 @@ pub struct PollSuccess {
     pub next_check_at: DateTime<Utc>,
     /// The interval learned from this document's dates (seconds); `None` forgets an earlier one.
     pub learned_interval_secs: Option<i32>,
+    /// This document's entry dates, kept for the next 304.
+    pub entry_dates: Vec<DateTime<Utc>>,
 }
 
 /// One row of the `feed_status` view (docs/sql.md).
@@ -98,6 +102,19 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut ids = Vec::with_capacity(feeds.len());
         for feed in feeds {
+            if let Some(location) = &feed.location {
+                // A path feed stored under its file URL by an earlier version keeps its row (and its
+                // entries and history) under the new identity.
+                sqlx::query(
+                    "UPDATE feeds SET url = $1
+                     WHERE md5(url) = md5($2) AND url = $2
+                       AND NOT EXISTS (SELECT 1 FROM feeds WHERE md5(url) = md5($1) AND url = $1)",
+                )
+                .bind(&feed.identity)
+                .bind(location)
+                .execute(&mut *tx)
+                .await?;
+            }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO feeds (url, name, fetch_url) VALUES ($1, $2, $3)
                  ON CONFLICT ((md5(url))) DO UPDATE SET name = EXCLUDED.name, active = true,
@@ -148,7 +165,7 @@ impl Store {
                    FOR UPDATE SKIP LOCKED) due
              WHERE f.feed_id = due.feed_id
              RETURNING f.feed_id, f.url AS config_url, COALESCE(f.fetch_url, f.url) AS url, f.etag,
-                       f.last_modified, f.consecutive_failures, f.learned_interval_secs",
+                       f.last_modified, f.consecutive_failures, f.learned_interval_secs, f.entry_dates",
         )
         .bind(due_before)
         .bind(lease_until)
@@ -227,7 +244,7 @@ impl Store {
             sqlx::query(
                 "UPDATE feeds SET title = COALESCE($2, title), etag = $3, last_modified = $4, next_check_at = $5,
                         lease_until = NULL, last_checked_at = now(), last_success_at = $6, consecutive_failures = 0, last_error = NULL,
-                        last_outcome = 'ok', learned_interval_secs = $7
+                        last_outcome = 'ok', learned_interval_secs = $7, entry_dates = $8
                  WHERE feed_id = $1",
             )
             .bind(feed_id)
@@ -237,6 +254,7 @@ impl Store {
             .bind(outcome.next_check_at)
             .bind(outcome.polled_at)
             .bind(outcome.learned_interval_secs)
+            .bind((!outcome.entry_dates.is_empty()).then_some(&outcome.entry_dates))
             .execute(&mut *tx)
             .await?;
         }
@@ -347,17 +365,20 @@ impl Store {
         feed_id: i64,
         polled_at: DateTime<Utc>,
         next_check_at: DateTime<Utc>,
+        learned_interval_secs: Option<i32>,
     ) -> Result<(), StoreError> {
         // `last_success_at` is always a poll's start time on the poller's clock, so polls compare
         // with each other and never with the database's clock.
         sqlx::query(
             "UPDATE feeds SET next_check_at = $3, lease_until = NULL, last_checked_at = now(), last_success_at = $2,
-                    consecutive_failures = 0, last_error = NULL, last_outcome = 'not_modified'
+                    consecutive_failures = 0, last_error = NULL, last_outcome = 'not_modified',
+                    learned_interval_secs = $4
              WHERE feed_id = $1 AND (last_success_at IS NULL OR last_success_at <= $2)",
         )
         .bind(feed_id)
         .bind(polled_at)
         .bind(next_check_at)
+        .bind(learned_interval_secs)
         .execute(&self.pool)
         .await?;
         Ok(())

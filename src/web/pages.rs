@@ -239,7 +239,10 @@ pub fn feeds_page(feeds: &[FeedStatus]) -> Markup {
                                 td {
                                     (f.name.as_deref().or(f.title.as_deref()).unwrap_or(&f.url))
                                     br; span.meta { (f.url) }
-                                    @if let Some(moved) = &f.fetch_url { br; span.meta { "moved to " (moved) } }
+                                    @if let Some(at) = &f.fetch_url {
+                                        // A path feed is always read at its file's current URL; a URL feed only after a move.
+                                        br; span.meta { @if f.url.starts_with("path:") { "read from " } @else { "moved to " } (at) }
+                                    }
                                 }
                                 td class={"state-" (f.state)} { (f.state) }
                                 td { @if let Some(t) = f.last_success_at { (when(t)) } @else { "never" } }

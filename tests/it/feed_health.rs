@@ -178,6 +178,22 @@ async fn the_poll_interval_follows_each_feeds_publishing_rate() {
     // Nothing in the last week: the longest wait, 86,400 s.
     assert_eq!(learned["quiet"], Some(86_400));
     assert!(s["quiet"].seconds_to_next_check > 86_400.0 * 0.85, "{:?}", s["quiet"]);
+    // Behind 304s a feed that has gone quiet slows down: its last document's dates, read again later.
+    sqlx::query(
+        "UPDATE feeds SET entry_dates = ARRAY[now() - interval '10 days', now() - interval '11 days']
+         WHERE url LIKE '%/tagged'",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("age the dates");
+    let third = app.run_once().await.expect("cycle");
+    assert_eq!(third.feeds_not_modified, 1, "{third:?}");
+    let quiet: Option<i32> =
+        sqlx::query_scalar("SELECT learned_interval_secs FROM feed_status WHERE url LIKE '%/tagged'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("tagged");
+    assert_eq!(quiet, Some(86_400), "a week without entries, learned again on a 304");
     // A feed with its own interval keeps it, whatever it publishes.
     assert_eq!(learned["fixed"], None);
     let next = s["fixed"].seconds_to_next_check;

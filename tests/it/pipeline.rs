@@ -340,7 +340,10 @@ async fn a_stale_poll_recorded_late_adds_its_new_entries_but_not_its_old_view() 
     assert_eq!(articles, 2);
 
     // A stale 304 does not move the schedule either.
-    db.store.record_poll_not_modified(feed_id, t0 + chrono::Duration::seconds(7), t0).await.expect("304");
+    db.store
+        .record_poll_not_modified(feed_id, t0 + chrono::Duration::seconds(7), t0, None)
+        .await
+        .expect("304");
     let next: chrono::DateTime<chrono::Utc> =
         sqlx::query_scalar("SELECT next_check_at FROM feeds").fetch_one(&db.pool).await.expect("feed");
     assert_eq!(next.timestamp(), (t0 + chrono::Duration::seconds(910)).timestamp());
@@ -375,6 +378,14 @@ async fn a_path_feed_keeps_its_identity_when_the_checkout_moves() {
         copy_dir(&demo, &root.join("demo"));
         let settings = Settings::parse(config, &root.join("feeds.toml")).expect("valid");
         assert_eq!(settings.feeds[0].identity, "path:demo/feed.xml");
+        if place == "first" {
+            // An earlier version knew the feed by its file URL: that row is kept, renamed.
+            sqlx::query("INSERT INTO feeds (url, name) VALUES ($1, 'Demo')")
+                .bind(settings.feeds[0].url.as_str())
+                .execute(&db.pool)
+                .await
+                .expect("an old row");
+        }
         let app = App::with_store(settings, db.store.clone()).await.expect("app");
         let summary = app.run_once().await.expect("cycle");
         let (feeds, fetch_url): (i64, Option<String>) =

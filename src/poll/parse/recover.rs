@@ -112,7 +112,11 @@ fn strip_declarations(xml: &str) -> Cow<'_, str> {
             i = at + 1;
             continue;
         }
-        let end = rest.find("?>").map_or(xml.len(), |end| at + end + 2);
+        // Unclosed: not a declaration any parser will act on; leave the text be.
+        let Some(end) = rest.find("?>").map(|end| at + end + 2) else {
+            i = at + 1;
+            continue;
+        };
         out.get_or_insert_with(|| String::with_capacity(xml.len())).push_str(&xml[copied..at]);
         copied = end;
         i = end;
@@ -274,13 +278,14 @@ mod tests {
     fn declaration_is_dropped() {
         assert_eq!(prepare("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>\n<rss/>"), "\n<rss/>");
         assert_eq!(prepare("  <?xml version='1.0'?><rss/>"), "  <rss/>");
-        // Wherever it stands, except inside a comment or CDATA.
+        // Wherever it stands, inside a comment too, but not inside CDATA; an unclosed one stays.
         assert_eq!(
             prepare("<!-- a --><?xml version='1.0' encoding='iso-8859-7'?><rss/>"),
             "<!-- a --><rss/>"
         );
         assert_eq!(prepare("<!-- <?xml version='1.0'?> --><rss/>"), "<!--  --><rss/>");
         assert_eq!(prepare("<rss a=<?XML version='1.0'?>/>"), "<rss a=/>");
+        assert_eq!(prepare("<!-- see <?xml version --><rss/>"), "<!-- see <?xml version --><rss/>");
         assert_eq!(prepare("<rss><![CDATA[<?xml ?>]]></rss>"), "<rss><![CDATA[<?xml ?>]]></rss>");
         assert_eq!(prepare("<?xml-stylesheet href='a'?><rss/>"), "<?xml-stylesheet href='a'?><rss/>");
     }
