@@ -113,6 +113,8 @@ impl Poller {
         let configured = self.feeds.get(&due.config_url);
         let own_interval = configured.and_then(|f| f.interval_secs);
         let adapts = self.cfg.adaptive && own_interval.is_none();
+        // What applies whenever nothing learned does.
+        let fixed = schedule::interval(own_interval, &self.cfg);
         let bounds = Bounds::from_config(&self.cfg);
         let learned = due
             .learned_interval_secs
@@ -120,7 +122,7 @@ impl Poller {
             .and_then(|s| u64::try_from(s).ok())
             .map(std::time::Duration::from_secs);
         let mut timing = FeedTiming {
-            interval: learned.unwrap_or_else(|| schedule::interval(own_interval, &self.cfg)),
+            interval: learned.unwrap_or(fixed),
             consecutive_failures: 0,
             jitter_seed: schedule::jitter_seed(&due.url),
         };
@@ -152,7 +154,7 @@ impl Poller {
         if resp.not_modified {
             // The document is unchanged: its dates, read again now, say how often the feed publishes.
             let learned = self.learn(adapts, due.entry_dates.as_deref().unwrap_or_default(), bounds, now);
-            timing.interval = learned.unwrap_or_else(|| schedule::interval(own_interval, &self.cfg));
+            timing.interval = learned.unwrap_or(fixed);
             let next = schedule::next_check_at(&hints(schedule::Outcome::NotModified), &timing, bounds, now);
             self.store.record_poll_not_modified(due.feed_id, now, next, secs(learned)).await?;
             metrics::counter!(telemetry::FEEDS_POLLED, "outcome" => "not_modified").increment(1);
@@ -183,7 +185,7 @@ impl Poller {
         dates.sort_unstable_by(|a, b| b.cmp(a));
         dates.truncate(KEPT_DATES);
         let learned = self.learn(adapts, &dates, bounds, now);
-        timing.interval = learned.unwrap_or_else(|| schedule::interval(own_interval, &self.cfg));
+        timing.interval = learned.unwrap_or(fixed);
         let next = schedule::next_check_at(&result, &timing, bounds, now);
         let success = PollSuccess {
             polled_at: now,

@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 
 const OUTLETS: usize = 10;
 
+/// A service that polls every second (the site's dates are old: no adaptive slowing down) and takes
+/// the engine over within a second.
+const SERVICE: &str = "[poll]\nadaptive = false\nmin_interval_secs = 1\ndefault_interval_secs = 1\n[engine]\ntakeover_secs = 1\n";
+
 pub(crate) fn feed_path(outlet: usize) -> String {
     format!("/outlet{outlet}.xml")
 }
@@ -154,8 +158,7 @@ async fn a_standby_replica_takes_the_engine_over_when_its_process_dies() {
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("service.toml");
-    let extra = "[poll]\nadaptive = false\nmin_interval_secs = 1\ndefault_interval_secs = 1\n[engine]\ntakeover_secs = 1\n";
-    std::fs::write(&config, config_text(&server, extra)).expect("config");
+    std::fs::write(&config, config_text(&server, SERVICE)).expect("config");
 
     let first = Service::start(&db, &config, dir.path().join("first.log"));
     let early_n = early.len() as i64;
@@ -232,8 +235,7 @@ async fn two_replicas_at_once_fetch_each_page_once_and_make_the_stories_of_one_p
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("service.toml");
-    let extra = "[poll]\nadaptive = false\nmin_interval_secs = 1\ndefault_interval_secs = 1\n[engine]\ntakeover_secs = 1\n";
-    std::fs::write(&config, config_text(&server, extra)).expect("config");
+    std::fs::write(&config, config_text(&server, SERVICE)).expect("config");
     let a = Service::start(&db, &config, dir.path().join("a.log"));
     let b = Service::start(&db, &config, dir.path().join("b.log"));
     let total = articles.len() as i64;
